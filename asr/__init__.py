@@ -1,0 +1,54 @@
+"""asr: character CTC speech recognition acoustic models in Keras 3.
+
+Data flow (one tensor layout, ``(batch, time, features)``; lengths travel with tensors)::
+
+    audio file  --asr.audio.load_audio------> float32 mono at the model's sample rate
+                --asr.features.extract------> (time, n_features)          NumPy
+                --asr.data.CTCBatches-------> features (B, T, F), feature_lengths (B,),
+                                              labels (B, L), label_lengths (B,)
+                --asr.models.build_model----> logits (B, T', vocab)      T' = model.output_lengths(T)
+                --asr.ctc.ctc_loss----------> keras.ops.ctc_loss with true lengths, blank = 0
+                --asr.decoding--------------> list[str]                  greedy | beam (+ n-gram LM)
+                --asr.metrics---------------> CER / WER
+
+Heavy modules (Keras) load lazily, so ``import asr`` is cheap and the command line can
+choose the Keras backend before Keras is imported.
+
+Example::
+
+    from asr import load_model, transcribe
+    model = load_model("runs/librispeech_mini/model.keras")
+    print(transcribe(model, ["a.wav", "b.flac"]))
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_model": "asr.models.acoustic",
+    "AcousticModel": "asr.models.acoustic",
+    "build_model": "asr.models",
+    "transcribe": "asr.transcribe",
+    "load_audio": "asr.audio",
+    "FeatureConfig": "asr.features",
+    "extract_features": "asr.features",
+    "Vocabulary": "asr.text",
+    "normalize_transcript": "asr.text",
+    "TrainConfig": "asr.train",
+    "train": "asr.train",
+    "evaluate": "asr.evaluate",
+    "GreedyDecoder": "asr.decoding",
+    "BeamSearchDecoder": "asr.decoding",
+    "cer": "asr.metrics",
+    "wer": "asr.metrics",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        return getattr(module, "extract" if name == "extract_features" else name)
+    raise AttributeError(f"module 'asr' has no attribute {name!r}")

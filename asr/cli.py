@@ -1,0 +1,157 @@
+"""Command line: ``asr train``, ``asr evaluate``, ``asr transcribe`` (also ``python -m asr``).
+
+``asr train`` has one flag per ``TrainConfig`` field (``--batch-size`` -> ``batch_size``).
+Without ``KERAS_BACKEND`` set, the fastest installed backend is used (JAX, then TensorFlow,
+then PyTorch). Errors in arguments or data are reported in one line, without a traceback.
+"""
+
+import argparse
+import dataclasses
+import json
+import logging
+import pathlib
+import sys
+import typing
+
+from asr.backend import choose_backend
+
+
+def add_dataclass_arguments(parser, cls):
+    """One ``--field-name`` flag per dataclass field; defaults are left to the dataclass."""
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        flag, kind = "--" + field.name.replace("_", "-"), hints[field.name]
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        help_text = f"{field.metadata.get('help', '')} (default: {default})"
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        elif kind is dict:
+            parser.add_argument(flag, type=json.loads, default=None, metavar="JSON", help=help_text)
+        elif kind is tuple:
+            parser.add_argument(flag, type=lambda s: tuple(float(v) for v in s.split(",") if v), default=None,
+                                metavar="A,B,...", help=help_text)
+        else:
+            parser.add_argument(flag, type=kind, default=None, help=help_text)
+
+
+def dataclass_from_args(cls, args, base=None):
+    """``cls`` built from ``base`` (or defaults) with every flag the user gave applied."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name) is not None}
+    return dataclasses.replace(base, **given) if base is not None else cls(**given)
+
+
+def _decoder_arguments(parser):
+    parser.add_argument("--decoder", choices=("greedy", "beam"), default="greedy")
+    parser.add_argument("--beam-width", type=int, default=32)
+    parser.add_argument("--lm", help="word n-gram LM in ARPA format (beam decoder)")
+    parser.add_argument("--lm-weight", type=float, default=0.5)
+    parser.add_argument("--word-bonus", type=float, default=1.0)
+    parser.add_argument("--lexicon", help="text file, one allowed word per line (beam decoder)")
+    parser.add_argument("--batch-size", type=int, default=16)
+
+
+def make_parser():
+    from asr.config import TrainConfig
+
+    parser = argparse.ArgumentParser(prog="asr", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a CTC acoustic model")
+    train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it")
+    train.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.keras")
+    add_dataclass_arguments(train, TrainConfig)
+
+    evaluate = sub.add_parser("evaluate", help="CER/WER of a model on a manifest or LibriSpeech folder")
+    evaluate.add_argument("model")
+    evaluate.add_argument("data", help="manifest .jsonl, LibriSpeech-layout folder, or folder of wav+txt")
+    evaluate.add_argument("--output", help="report JSON path (default: print JSON)")
+    evaluate.add_argument("--alignment-plot", help="PNG of the first utterance's spectrogram and alignment")
+    _decoder_arguments(evaluate)
+
+    transcribe = sub.add_parser("transcribe", help="transcribe audio files")
+    transcribe.add_argument("model")
+    transcribe.add_argument("audio", nargs="+")
+    transcribe.add_argument("--format", choices=("text", "jsonl"), default="text")
+    _decoder_arguments(transcribe)
+    return parser
+
+
+def _decoder(args, vocabulary):
+    if args.decoder == "greedy":
+        return "greedy"
+    from asr.decoding import BeamSearchDecoder
+    from asr.lm import NGramLM
+
+    lm = NGramLM.read_arpa(args.lm) if args.lm else None
+    lexicon = None
+    if args.lexicon:
+        lexicon = pathlib.Path(args.lexicon).read_text(encoding="utf-8").split()
+    return BeamSearchDecoder(vocabulary, args.beam_width, lm=lm, lm_weight=args.lm_weight,
+                             word_bonus=args.word_bonus, lexicon=lexicon)
+
+
+def _load_eval_entries(source):
+    from asr.corpus import load_entries, read_transcribed_folder
+
+    path = pathlib.Path(source)
+    if path.is_dir() and not any(path.rglob("*.trans.txt")):
+        return read_transcribed_folder(path)
+    return load_entries(path)
+
+
+def run_train(args):
+    from asr.train import TrainConfig, train
+
+    base = TrainConfig.from_json(args.config) if args.config else None
+    config = dataclass_from_args(TrainConfig, args, base)
+    result = train(config, resume=args.resume)
+    print(json.dumps({"model": result["model"], "final": result["final"], "best_val_cer": result["best_val_cer"]},
+                     indent=2))
+
+
+def run_evaluate(args):
+    from asr.evaluate import evaluate
+    from asr.models import load_model
+
+    model = load_model(args.model, compile=False)
+    entries, _ = _load_eval_entries(args.data)
+    report = evaluate(model, entries, _decoder(args, model.vocabulary), args.batch_size, name=str(args.data),
+                      progress=True, alignment_plot=args.alignment_plot)
+    text = json.dumps(report, indent=2)
+    if args.output:
+        pathlib.Path(args.output).write_text(text, encoding="utf-8")
+        print(f"CER {report['cer']['rate']:.4f}  WER {report['wer']['rate']:.4f}  -> {args.output}")
+    else:
+        print(text)
+
+
+def run_transcribe(args):
+    from asr.models import load_model
+    from asr.transcribe import transcribe
+
+    model = load_model(args.model, compile=False)
+    texts = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
+                       progress=len(args.audio) > args.batch_size)
+    for path, text in zip(args.audio, texts):
+        print(json.dumps({"path": path, "text": text}) if args.format == "jsonl" else text)
+
+
+def main(argv=None):
+    choose_backend()
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    from asr.audio import AudioError
+    from asr.corpus.download import DownloadError
+    from asr.text import TranscriptError
+    from asr.train import TrainingDiverged
+
+    command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe}[args.command]
+    try:
+        command(args)
+    except (AudioError, TranscriptError, DownloadError, TrainingDiverged, FileNotFoundError, ValueError) as error:
+        if args.verbose:
+            raise
+        print(f"asr {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,163 @@
+"""CTC decoders sharing one interface: ``decoder.decode(logits, lengths) -> list[str]``.
+
+``logits`` is ``(batch, time, vocab)`` (NumPy or tensor; softmax is applied here, never in
+the model) and ``lengths`` ``(batch,)`` the valid logit frames. Blank is index 0.
+
+* ``GreedyDecoder``: best path, repeats collapsed, blanks removed (fast default).
+* ``BeamSearchDecoder``: CTC prefix beam search in NumPy (``keras.ops.ctc_decode``'s beam
+  search is only fast on TensorFlow), optionally with a word n-gram LM (``asr.lm.NGramLM``),
+  a word-insertion bonus and a lexicon constraint.
+"""
+
+import math
+
+import numpy as np
+
+from asr.text import BLANK
+
+NEG_INF = -float("inf")
+CUTOFF_TOP_N = 8  # characters considered per frame
+CUTOFF_LOG_PROB = math.log(1e-4)  # characters less likely than this are never extended
+BLANK_SKIP_LOG_PROB = math.log(0.999)  # frames this sure of blank only extend with blank
+
+
+def log_softmax(logits):
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _check(logits, lengths):
+    logits = np.asarray(logits)
+    if logits.ndim != 3:
+        raise ValueError(f"logits must have shape (batch, time, vocab), got {logits.shape}")
+    lengths = np.full(len(logits), logits.shape[1]) if lengths is None else np.asarray(lengths)
+    if lengths.shape != (len(logits),) or np.any(lengths > logits.shape[1]) or np.any(lengths < 0):
+        raise ValueError(f"lengths={lengths.tolist()} must be (batch,) values in [0, {logits.shape[1]}]")
+    return logits, lengths
+
+
+def greedy_ids(logits, length):
+    """Best-path class ids for one utterance: argmax, collapse repeats, drop blanks."""
+    best = np.argmax(logits[:length], axis=-1)
+    keep = np.ones(len(best), dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    return best[keep & (best != BLANK)]
+
+
+class GreedyDecoder:
+    def __init__(self, vocabulary):
+        self.vocabulary = vocabulary
+
+    def decode(self, logits, lengths=None):
+        logits, lengths = _check(logits, lengths)
+        return [self.vocabulary.decode(greedy_ids(lg, n)) for lg, n in zip(logits, lengths)]
+
+
+class BeamSearchDecoder:
+    """CTC prefix beam search with optional word LM, word bonus and lexicon.
+
+    A hypothesis' score is ``log P_ctc(prefix) + lm_weight * log P_lm(words) +
+    word_bonus * n_words``; the LM scores each word when the space after it (or the end of
+    the utterance) is emitted. With ``lexicon`` (an iterable of words), only words in it
+    can be produced. ``lm_weight=0`` and no lexicon give the plain CTC prefix search.
+    """
+
+    def __init__(self, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None,
+                 cutoff_top_n=CUTOFF_TOP_N):
+        if not isinstance(beam_width, int) or beam_width < 1:
+            raise ValueError(f"beam_width={beam_width!r} must be a positive integer")
+        if lm_weight < 0:
+            raise ValueError(f"lm_weight={lm_weight!r} must be >= 0")
+        self.vocabulary, self.beam_width, self.lm = vocabulary, beam_width, lm
+        self.lm_weight, self.word_bonus, self.cutoff_top_n = lm_weight, word_bonus, cutoff_top_n
+        self.space = vocabulary.encode(" ")[0] if " " in vocabulary.symbols else None
+        self.lexicon = None if lexicon is None else frozenset(lexicon)
+        self.word_prefixes = None if lexicon is None else {w[:i] for w in self.lexicon for i in range(1, len(w) + 1)}
+        self._lm_cache = {}
+
+    def decode(self, logits, lengths=None):
+        logits, lengths = _check(logits, lengths)
+        return [self.decode_one(log_softmax(lg[:n])) for lg, n in zip(logits, lengths)]
+
+    # === word-level scoring ===
+    def _word_score(self, words, word):
+        """LM + bonus score of appending ``word`` after the word tuple ``words``; None if banned."""
+        if self.lexicon is not None and word not in self.lexicon:
+            return None
+        if self.lm is None or self.lm_weight == 0:
+            return self.word_bonus
+        key = (words[-(self.lm.order - 1):] if self.lm.order > 1 else (), word)
+        if key not in self._lm_cache:
+            context = ("<s>",) + words if len(words) < self.lm.order - 1 else words
+            self._lm_cache[key] = self.lm.log_prob(word, context)
+        return self.lm_weight * self._lm_cache[key] + self.word_bonus
+
+    def _extend(self, state, char):
+        """New (text, words, partial, word_score) after emitting ``char``; None if banned."""
+        text, words, partial, score = state
+        if char == self.space:
+            if not partial:
+                return None  # no leading or double spaces
+            extra = self._word_score(words, partial)
+            return None if extra is None else (text + " ", words + (partial,), "", score + extra)
+        letter = self.vocabulary.symbols[char - 1]
+        if self.word_prefixes is not None and partial + letter not in self.word_prefixes:
+            return None
+        return (text + letter, words, partial + letter, score)
+
+    def _final_score(self, state):
+        _, words, partial, score = state
+        if partial:
+            extra = self._word_score(words, partial)
+            if extra is None:
+                return NEG_INF
+            score += extra
+            words = words + (partial,)
+        if self.lm is not None and self.lm_weight and words:
+            score += self.lm_weight * self.lm.log_prob("</s>", (("<s>",) + words)[-(self.lm.order - 1):])
+        return score
+
+    # === the search ===
+    def decode_one(self, log_probs):
+        """Decode one utterance's ``(time, vocab)`` log-probabilities to text."""
+        root = ("", (), "", 0.0)
+        beams = {"": (0.0, NEG_INF, root)}  # text -> (log p ending in blank, in non-blank, state)
+        for frame in log_probs:
+            if frame[BLANK] >= BLANK_SKIP_LOG_PROB:
+                beams = {t: (np.logaddexp(b, nb) + frame[BLANK], NEG_INF, s) for t, (b, nb, s) in beams.items()}
+                continue
+            top = np.argsort(frame)[::-1][: self.cutoff_top_n]
+            chars = [int(c) for c in top if c != BLANK and frame[c] >= CUTOFF_LOG_PROB]
+            beams = self._step(beams, frame, chars)
+        ranked = sorted(((np.logaddexp(b, nb) + self._final_score(s), s[0]) for b, nb, s in beams.values()),
+                        reverse=True)
+        return ranked[0][1].strip() if ranked and ranked[0][0] > NEG_INF else ""
+
+    def _step(self, beams, frame, chars):
+        new = {}
+
+        def add(state, blank=NEG_INF, non_blank=NEG_INF):
+            old_b, old_nb, _ = new.get(state[0], (NEG_INF, NEG_INF, state))
+            new[state[0]] = (np.logaddexp(old_b, blank), np.logaddexp(old_nb, non_blank), state)
+
+        for text, (p_b, p_nb, state) in beams.items():
+            total = np.logaddexp(p_b, p_nb)
+            add(state, blank=total + frame[BLANK])
+            last = self._last_char(text)
+            for c in chars:
+                if c == last:  # repeat: collapses unless separated by a blank
+                    add(state, non_blank=p_nb + frame[c])
+                    source = p_b
+                else:
+                    source = total
+                extended = self._extend(state, c)
+                if extended is not None:
+                    add(extended, non_blank=source + frame[c])
+        ranked = sorted(new.items(), key=lambda kv: np.logaddexp(kv[1][0], kv[1][1]) + kv[1][2][3], reverse=True)
+        return dict(ranked[: self.beam_width])
+
+    def _last_char(self, text):
+        if not text:
+            return None
+        return self.vocabulary.encode(text[-1])[0]

@@ -1,0 +1,187 @@
+"""Feature extraction in NumPy: log spectrogram, MFCC and log-mel, layout ``(time, features)``.
+
+All three take float32 mono audio at ``config.sample_rate`` and return float32 arrays of
+shape ``(frames, config.n_features)``. Normalisation statistics are computed on the
+training set (``FeatureStats``) and stored inside the model, never recomputed at inference.
+"""
+
+import dataclasses
+import hashlib
+import json
+
+import numpy as np
+
+from asr.audio import SAMPLE_RATE, load_audio
+
+HOP_LENGTH = 160  # 10 ms at 16 kHz
+SPECTROGRAM_N_FFT = 320  # 20 ms Hann window at 16 kHz -> 320 // 2 + 1 = 161 bins up to 8 kHz
+SPECTROGRAM_MAX_FREQ = 8000  # Hz: Nyquist at 16 kHz, so all 161 bins are kept
+MEL_N_FFT = 400  # 25 ms window at 16 kHz
+N_MELS = 80
+MFCC_N_FFT = 512  # python_speech_features' default nfft
+MFCC_WIN_LENGTH = 400  # 25 ms: python_speech_features' default winlen=0.025
+MFCC_N_FILTERS = 26  # python_speech_features' default nfilt
+N_MFCC = 13
+LOG_EPS = 1e-10  # floor inside log(); -23 in log units, far below speech energy
+
+KINDS = ("spectrogram", "mfcc", "log_mel")
+_DEFAULTS = {  # kind -> (n_fft, win_length, n_mels)
+    "spectrogram": (SPECTROGRAM_N_FFT, SPECTROGRAM_N_FFT, None),
+    "mfcc": (MFCC_N_FFT, MFCC_WIN_LENGTH, MFCC_N_FILTERS),
+    "log_mel": (MEL_N_FFT, MEL_N_FFT, N_MELS),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureConfig:
+    """How audio becomes features; saved inside every model.
+
+    ``n_fft``, ``win_length`` and ``n_mels`` default per ``kind`` (``None`` = the kind's
+    default): spectrogram 320/320 (161 bins), mfcc 512/400 with 26 filters, log_mel 400/400/80.
+    """
+
+    kind: str = "log_mel"
+    sample_rate: int = SAMPLE_RATE
+    hop_length: int = HOP_LENGTH
+    n_fft: int | None = None
+    win_length: int | None = None
+    n_mels: int | None = None
+    n_mfcc: int = N_MFCC
+    max_freq: float = SPECTROGRAM_MAX_FREQ
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"feature kind={self.kind!r} must be one of {KINDS}")
+        n_fft, win_length, n_mels = _DEFAULTS[self.kind]
+        for name, default in (("n_fft", n_fft), ("win_length", win_length), ("n_mels", n_mels)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        for name in ("sample_rate", "hop_length", "n_fft", "win_length", "n_mfcc"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"FeatureConfig {name}={value!r} must be a positive integer")
+        if self.win_length > self.n_fft:
+            raise ValueError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
+        if self.n_mels is not None and (not isinstance(self.n_mels, int) or self.n_mels <= 0):
+            raise ValueError(f"FeatureConfig n_mels={self.n_mels!r} must be a positive integer")
+
+    @property
+    def n_features(self):
+        if self.kind == "spectrogram":
+            freqs = np.fft.rfftfreq(self.n_fft, 1.0 / self.sample_rate)
+            return int(np.sum(freqs <= self.max_freq))
+        return self.n_mfcc if self.kind == "mfcc" else self.n_mels
+
+    @property
+    def frames_per_second(self):
+        return self.sample_rate / self.hop_length
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, config):
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = set(config) - names
+        if unknown:
+            raise ValueError(f"unknown FeatureConfig fields {sorted(unknown)}; known: {sorted(names)}")
+        return cls(**config)
+
+    def cache_key(self):
+        """Short stable hash: feature caches are keyed by it."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:12]
+
+
+def _check_audio(audio, min_samples):
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1:
+        raise ValueError(f"audio must be mono with shape (samples,), got shape {audio.shape}")
+    if audio.size < min_samples:
+        raise ValueError(f"audio has {audio.size} samples, fewer than one analysis window ({min_samples})")
+    return audio
+
+
+def spectrogram(audio, sample_rate=SAMPLE_RATE, n_fft=SPECTROGRAM_N_FFT, hop_length=HOP_LENGTH,
+                max_freq=SPECTROGRAM_MAX_FREQ):
+    """Log power spectrogram (AIND/DeepSpeech style): Hann window, no centring.
+
+    Power is scaled by the window energy and sample rate (a power spectral density, with
+    the non-DC/Nyquist bins doubled). Returns float32 ``(frames, bins)`` with
+    ``frames = 1 + (samples - n_fft) // hop_length`` and bins up to ``max_freq``.
+    """
+    audio = _check_audio(audio, n_fft)
+    window = np.hanning(n_fft).astype(np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(audio, n_fft)[::hop_length]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    scale = np.sum(window**2) * sample_rate
+    power[:, 1:-1] *= 2.0 / scale
+    power[:, (0, -1)] /= scale
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    n_bins = int(np.sum(freqs <= max_freq))
+    return np.log(power[:, :n_bins] + LOG_EPS).astype(np.float32)
+
+
+def mfcc(audio, sample_rate=SAMPLE_RATE, n_mfcc=N_MFCC, n_fft=MFCC_N_FFT, win_length=MFCC_WIN_LENGTH,
+         hop_length=HOP_LENGTH, n_mels=MFCC_N_FILTERS):
+    """MFCC with python_speech_features' defaults (26 filters, lifter 22, log energy in c0).
+
+    Returns float32 ``(frames, n_mfcc)``.
+    """
+    from python_speech_features import mfcc as psf_mfcc
+
+    audio = _check_audio(audio, win_length)
+    features = psf_mfcc(audio, samplerate=sample_rate, winlen=win_length / sample_rate,
+                        winstep=hop_length / sample_rate, numcep=n_mfcc, nfilt=n_mels, nfft=n_fft)
+    return features.astype(np.float32)
+
+
+def log_mel(audio, sample_rate=SAMPLE_RATE, n_mels=N_MELS, n_fft=MEL_N_FFT, win_length=MEL_N_FFT,
+            hop_length=HOP_LENGTH):
+    """Natural-log mel power spectrogram (librosa, centred frames). Returns ``(frames, n_mels)``."""
+    import librosa
+
+    audio = _check_audio(audio, win_length)
+    mel = librosa.feature.melspectrogram(y=audio, sr=sample_rate, n_fft=n_fft, win_length=win_length,
+                                         hop_length=hop_length, n_mels=n_mels, power=2.0)
+    return np.log(mel.T + LOG_EPS).astype(np.float32)
+
+
+def extract(audio, config):
+    """Features of float32 mono ``audio`` (at ``config.sample_rate``) as ``(frames, n_features)``."""
+    if config.kind == "spectrogram":
+        return spectrogram(audio, config.sample_rate, config.n_fft, config.hop_length, config.max_freq)
+    if config.kind == "mfcc":
+        return mfcc(audio, config.sample_rate, config.n_mfcc, config.n_fft, config.win_length,
+                    config.hop_length, config.n_mels)
+    return log_mel(audio, config.sample_rate, config.n_mels, config.n_fft, config.win_length, config.hop_length)
+
+
+def extract_file(path, config):
+    """Load ``path`` at the config's sample rate and return its features."""
+    return extract(load_audio(path, config.sample_rate), config)
+
+
+class FeatureStats:
+    """Streaming per-dimension mean and standard deviation (float64 sums).
+
+    >>> stats = FeatureStats(); stats.update(features); mean, std = stats.result()
+    """
+
+    MIN_STD = 1e-5  # floor for constant dimensions so normalisation never divides by ~0
+
+    def __init__(self):
+        self.count, self.total, self.total_sq = 0, 0.0, 0.0
+
+    def update(self, features):
+        features = np.asarray(features, dtype=np.float64)
+        self.count += features.shape[0]
+        self.total = self.total + features.sum(axis=0)
+        self.total_sq = self.total_sq + np.square(features).sum(axis=0)
+
+    def result(self):
+        if self.count == 0:
+            raise ValueError("FeatureStats has seen no frames: cannot compute mean/std")
+        mean = self.total / self.count
+        var = np.maximum(self.total_sq / self.count - np.square(mean), 0.0)
+        return mean.astype(np.float32), np.maximum(np.sqrt(var), self.MIN_STD).astype(np.float32)

@@ -1,0 +1,159 @@
+"""Word n-gram language model: interpolated Kneser-Ney estimation, ARPA read/write, queries.
+
+>>> lm = NGramLM.train(["the cat sat", "the dog sat"], order=3)
+>>> lm.log_prob("sat", ("the", "cat"))   # natural log
+>>> lm.write_arpa("lm.arpa"); NGramLM.read_arpa("lm.arpa")
+
+The model is stored in back-off form (as SRILM/KenLM ARPA files): ``log10 p(w | h)`` for
+seen n-grams, back-off weights ``bow(h)`` otherwise, so any ARPA file (e.g. a KenLM
+``lmplz`` output) can be plugged into ``BeamSearchDecoder``.
+"""
+
+import collections
+import math
+import pathlib
+
+BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+DISCOUNT = 0.75  # Kneser-Ney absolute discount (Chen & Goodman's single-D estimate is ~0.7-0.8)
+LOG10_ZERO = -99.0  # ARPA's "impossible" (used for <s>, which is never predicted)
+LN10 = math.log(10.0)
+
+
+class NGramLM:
+    """Back-off word n-gram model; ``probs[n][ngram]``/``backoffs[n][ngram]`` are log10."""
+
+    def __init__(self, order, probs, backoffs):
+        self.order, self.probs, self.backoffs = order, probs, backoffs
+        self.vocabulary = {ngram[0] for ngram in probs[1]}
+
+    # === estimation ===
+    @classmethod
+    def train(cls, sentences, order=3, discount=DISCOUNT):
+        """Estimate an interpolated Kneser-Ney model from whitespace-tokenised ``sentences``."""
+        if not isinstance(order, int) or order < 1:
+            raise ValueError(f"order={order!r} must be a positive integer")
+        if not 0 < discount < 1:
+            raise ValueError(f"discount={discount!r} must be in (0, 1)")
+        counts = {n: collections.Counter() for n in range(1, order + 1)}
+        for sentence in sentences:
+            words = [BOS] + sentence.split() + [EOS]
+            for n in range(1, order + 1):
+                for i in range(max(0, 1 - (n > 1)), len(words) - n + 1):
+                    counts[n][tuple(words[i: i + n])] += 1
+        if not counts[1]:
+            raise ValueError("cannot train a language model on no text")
+        counts = _continuation_counts(counts, order)
+        probs, backoffs = {}, {}
+        vocab_size = len(counts[1]) + 1  # + <unk>
+        lower = None
+        for n in range(1, order + 1):
+            probs[n], backoffs[n - 1] = _interpolate(counts[n], lower, discount, vocab_size)
+            lower = probs[n]
+        probs[1][(UNK,)] = probs[1].get((UNK,), 0.0)
+        for n in probs:
+            probs[n] = {k: (math.log10(v) if v > 0 else LOG10_ZERO) for k, v in probs[n].items()}
+        probs[1][(BOS,)] = LOG10_ZERO
+        backoffs = {n: {k: math.log10(v) for k, v in b.items() if v > 0} for n, b in backoffs.items() if n}
+        return cls(order, probs, backoffs)
+
+    # === queries ===
+    def log10_prob(self, word, context=()):
+        """log10 p(word | context) with back-off; unknown words score as <unk>."""
+        if word not in self.vocabulary:
+            word = UNK
+        context = tuple(context)[-(self.order - 1):] if self.order > 1 else ()
+        backoff = 0.0
+        while True:
+            ngram = context + (word,)
+            score = self.probs.get(len(ngram), {}).get(ngram)
+            if score is not None:
+                return backoff + score
+            if not context:
+                return backoff + LOG10_ZERO
+            backoff += self.backoffs.get(len(context), {}).get(context, 0.0)
+            context = context[1:]
+
+    def log_prob(self, word, context=()):
+        """Natural-log probability, for mixing with acoustic log-probabilities."""
+        return self.log10_prob(word, context) * LN10
+
+    def sentence_log10_prob(self, sentence):
+        words, context, total = sentence.split() + [EOS], (BOS,), 0.0
+        for word in words:
+            total += self.log10_prob(word, context)
+            context = (context + (word,))[-(self.order - 1):]
+        return total
+
+    # === ARPA files ===
+    def write_arpa(self, path):
+        lines = ["", "\\data\\"] + [f"ngram {n}={len(self.probs[n])}" for n in range(1, self.order + 1)]
+        for n in range(1, self.order + 1):
+            lines += ["", f"\\{n}-grams:"]
+            for ngram, score in sorted(self.probs[n].items()):
+                line = f"{score:.6f}\t{' '.join(ngram)}"
+                if n < self.order and ngram in self.backoffs.get(n, {}):
+                    line += f"\t{self.backoffs[n][ngram]:.6f}"
+                lines.append(line)
+        lines += ["", "\\end\\", ""]
+        pathlib.Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+    @classmethod
+    def read_arpa(cls, path):
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"ARPA file not found: {str(path)!r}")
+        probs, backoffs, n = collections.defaultdict(dict), collections.defaultdict(dict), 0
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("ngram ") or line in ("\\data\\", "\\end\\"):
+                continue
+            if line.endswith("-grams:"):
+                n = int(line[1:].split("-")[0])
+                continue
+            parts = line.split()
+            if n == 0 or len(parts) < n + 1:
+                raise ValueError(f"{path}:{line_no}: malformed ARPA line {line!r}")
+            ngram = tuple(parts[1: n + 1])
+            probs[n][ngram] = float(parts[0])
+            if len(parts) > n + 1:
+                backoffs[n][ngram] = float(parts[n + 1])
+        if 1 not in probs:
+            raise ValueError(f"{path}: no unigrams found; not an ARPA file?")
+        probs[1].setdefault((UNK,), LOG10_ZERO)
+        return cls(max(probs), dict(probs), dict(backoffs))
+
+
+def _continuation_counts(counts, order):
+    """Kneser-Ney: lower orders count distinct left contexts, except n-grams starting at <s>."""
+    result = {order: counts[order]}
+    for n in range(order - 1, 0, -1):
+        continuation = collections.Counter(ngram[1:] for ngram in counts[n + 1])
+        result[n] = collections.Counter({g: (c if g[0] == BOS else continuation.get(g, c))
+                                         for g, c in counts[n].items()})
+    return result
+
+
+def _interpolate(counts, lower, discount, vocab_size):
+    """Interpolated absolute discounting of one order; returns (probs, backoff weights by context)."""
+    totals, types = collections.Counter(), collections.Counter()
+    for ngram, count in counts.items():
+        totals[ngram[:-1]] += count
+        types[ngram[:-1]] += 1
+    gamma = {h: discount * types[h] / totals[h] for h in totals}
+    probs = {}
+    for ngram, count in counts.items():
+        h = ngram[:-1]
+        lower_p = (1.0 / vocab_size) if lower is None else _lower_prob(lower, ngram[1:], vocab_size)
+        probs[ngram] = max(count - discount, 0.0) / totals[h] + gamma[h] * lower_p
+    if lower is None:
+        probs[(UNK,)] = gamma[()] / vocab_size
+    return probs, gamma
+
+
+def _lower_prob(lower, ngram, vocab_size):
+    """Probability of ``ngram`` under the (already interpolated) lower order, backing off."""
+    while ngram:
+        if ngram in lower:
+            return lower[ngram]
+        ngram = ngram[1:]
+    return 1.0 / vocab_size

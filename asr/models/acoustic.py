@@ -1,0 +1,98 @@
+"""``AcousticModel``: a functional Keras model that carries its vocabulary, feature
+configuration and normalisation statistics, knows its output lengths, and trains with CTC.
+
+Inputs: ``{"features": (batch, time, n_features) float32, "feature_lengths": (batch,) int32}``.
+Output: logits ``(batch, time', vocab_size)`` float32 (softmax only in decoding), with
+``time' = model.output_lengths(time)``. The whole model saves to one ``.keras`` file that
+reloads under ``safe_mode=True`` once ``asr.models`` is imported (``asr.load_model`` does it).
+"""
+
+import keras
+from keras import ops
+
+from asr.ctc import ctc_loss
+from asr.features import FeatureConfig
+from asr.layers import FeatureNormalization
+from asr.models.architectures import ARCHITECTURES
+from asr.text import Vocabulary
+
+
+@keras.saving.register_keras_serializable(package="asr")
+class AcousticModel(keras.Model):
+    """A CTC acoustic model.
+
+    Args:
+        architecture: a name in ``asr.models.ARCHITECTURES``.
+        params: keyword arguments of that architecture (JSON-serialisable).
+        vocabulary: ``asr.text.Vocabulary`` (or its config dict); blank is index 0.
+        feature_config: ``asr.features.FeatureConfig`` (or its dict).
+    """
+
+    def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
+                 **kwargs):
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
+        params = dict(params or {})
+        if isinstance(vocabulary, dict):
+            vocabulary = Vocabulary.from_config(vocabulary)
+        if isinstance(feature_config, dict):
+            feature_config = FeatureConfig.from_dict(feature_config)
+        vocabulary = vocabulary or Vocabulary()
+        feature_config = feature_config or FeatureConfig()
+
+        # === inputs and normalisation ===
+        features = keras.Input((None, feature_config.n_features), name="features")
+        feature_lengths = keras.Input((), dtype="int32", name="feature_lengths")
+        x = FeatureNormalization(feature_config.n_features, dtype="float32", name="normalize")(
+            features, feature_lengths)
+        # === architecture ===
+        try:
+            logits, reductions = ARCHITECTURES[architecture](x, feature_lengths, vocabulary.size, **params)
+        except TypeError as error:
+            raise ValueError(f"bad params for architecture {architecture!r}: {error}") from None
+        kwargs.setdefault("name", architecture)
+        super().__init__(inputs={"features": features, "feature_lengths": feature_lengths}, outputs=logits,
+                         **kwargs)
+        self.architecture, self.params = architecture, params
+        self.vocabulary, self.feature_config = vocabulary, feature_config
+        self.reductions = tuple(reductions)
+
+    def output_lengths(self, lengths):
+        """Logit frames for ``lengths`` input frames (int, NumPy array or tensor)."""
+        for reduction in self.reductions:
+            lengths = reduction(lengths)
+        return lengths
+
+    def set_normalization(self, mean, std):
+        """Store per-dimension feature mean/std (computed on the training set) in the model."""
+        self.get_layer("normalize").set_statistics(mean, std)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Mean per-utterance CTC loss with true lengths, plus any weight regularisation."""
+        logit_lengths = self.output_lengths(ops.cast(x["feature_lengths"], "int32"))
+        loss = ops.mean(ctc_loss(y["labels"], y_pred, y["label_lengths"], logit_lengths))
+        if self.losses:
+            loss = loss + ops.cast(ops.sum(self.losses), loss.dtype)
+        return loss
+
+    def get_config(self):
+        return {"architecture": self.architecture, "params": self.params,
+                "vocabulary": self.vocabulary.get_config(), "feature_config": self.feature_config.to_dict(),
+                "name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def load_model(path, compile=True):
+    """Load an ``AcousticModel`` from a ``.keras`` file (``safe_mode=True``)."""
+    import os
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model file not found: {path!r}")
+    model = keras.saving.load_model(path, compile=compile)
+    if not isinstance(model, AcousticModel):
+        raise ValueError(f"{path!r} holds a {type(model).__name__}, not an asr AcousticModel")
+    return model

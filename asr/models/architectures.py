@@ -1,0 +1,91 @@
+"""Acoustic-model graphs. Each builder takes normalised features ``x`` (batch, time, F),
+their ``lengths`` (batch,) and ``vocab_size``, and returns ``(logits, reductions)``:
+logits ``(batch, time', vocab_size)`` float32, and the ``TimeReduction`` list that maps
+input lengths to ``time'``. Keyword arguments are the architecture's hyper-parameters.
+"""
+
+import keras
+
+from asr.models.blocks import logits_layer, recurrent_block, time_conv
+
+DEFAULT_UNITS = 200  # the classic AIND-capstone size
+DEFAULT_FILTERS = 200
+DEFAULT_KERNEL = 11  # 110 ms of 10 ms frames
+
+
+def simple_rnn(x, lengths, vocab_size, implementation="auto"):
+    """One GRU with ``vocab_size`` units whose outputs are the logits (the classic "model 0";
+    tanh-bounded logits make it a weak baseline by design)."""
+    x = recurrent_block(x, lengths, vocab_size, batch_norm=False, implementation=implementation, name="gru_1")
+    return keras.layers.Activation("linear", dtype="float32", name="logits")(x), []
+
+
+def rnn(x, lengths, vocab_size, units=DEFAULT_UNITS, implementation="auto"):
+    """GRU -> BatchNorm -> per-frame Dense (the classic RNN + TimeDistributed(Dense))."""
+    x = recurrent_block(x, lengths, units, implementation=implementation, name="gru_1")
+    return logits_layer(x, vocab_size), []
+
+
+def cnn_rnn(x, lengths, vocab_size, filters=DEFAULT_FILTERS, kernel_size=DEFAULT_KERNEL, strides=2,
+            padding="valid", dilation_rate=1, units=DEFAULT_UNITS, implementation="auto"):
+    """Conv1D (any stride/padding/dilation) + BatchNorm -> GRU + BatchNorm -> per-frame Dense."""
+    x, lengths, reduction = time_conv(x, lengths, filters, kernel_size, strides, padding, dilation_rate,
+                                      name="conv_1")
+    x = recurrent_block(x, lengths, units, implementation=implementation, name="gru_1")
+    return logits_layer(x, vocab_size), [reduction]
+
+
+def deep_rnn(x, lengths, vocab_size, units=DEFAULT_UNITS, n_layers=2, dropout=0.0, implementation="auto"):
+    """``n_layers`` x (GRU + BatchNorm [+ Dropout]) -> per-frame Dense."""
+    if not isinstance(n_layers, int) or n_layers < 1:
+        raise ValueError(f"n_layers={n_layers!r} must be a positive integer")
+    for i in range(1, n_layers + 1):
+        x = recurrent_block(x, lengths, units, dropout=dropout, implementation=implementation, name=f"gru_{i}")
+    return logits_layer(x, vocab_size), []
+
+
+def bidirectional_rnn(x, lengths, vocab_size, units=DEFAULT_UNITS, n_layers=1, dropout=0.0,
+                      implementation="auto"):
+    """``n_layers`` x BiGRU (+ BatchNorm [+ Dropout]) -> per-frame Dense."""
+    for i in range(1, n_layers + 1):
+        x = recurrent_block(x, lengths, units, bidirectional=True, dropout=dropout,
+                            implementation=implementation, name=f"bigru_{i}")
+    return logits_layer(x, vocab_size), []
+
+
+def deepspeech(x, lengths, vocab_size, conv_filters=(256,), conv_kernels=(11,), conv_strides=(2,), units=256,
+               n_layers=3, dropout=0.3, implementation="auto"):
+    """DeepSpeech2-style: convolutions with time subsampling, ``n_layers`` BiGRU (+ BatchNorm
+    + Dropout), per-frame Dense.
+
+    Each convolution is 1-D over time when its kernel/stride is an int, or 2-D over
+    (time, frequency) when they are ``[time, freq]`` pairs (DS2's original front end, e.g.
+    ``conv_kernels=[[11, 41], [11, 21]], conv_strides=[[2, 2], [1, 2]]``; 2-D layers come
+    first). Time padding is "same", so frames out = ceil(frames in / stride).
+    """
+    if not len(conv_filters) == len(conv_kernels) == len(conv_strides):
+        raise ValueError(f"conv_filters={conv_filters}, conv_kernels={conv_kernels} and "
+                         f"conv_strides={conv_strides} must have the same length")
+    reductions, two_d = [], None
+    for i, (filters, kernel, stride) in enumerate(zip(conv_filters, conv_kernels, conv_strides), 1):
+        is_2d = isinstance(kernel, (list, tuple))
+        if is_2d and two_d is False:
+            raise ValueError(f"conv_kernels={conv_kernels}: 2-D convolutions must precede 1-D ones")
+        if is_2d and two_d is None:
+            x = keras.layers.Reshape((-1, x.shape[-1], 1), name="add_channel")(x)
+        if not is_2d and two_d:
+            x = keras.layers.Reshape((-1, x.shape[-2] * x.shape[-1]), name="merge_channels")(x)
+        two_d = is_2d
+        (kt, kf), (st, sf) = (kernel, stride) if is_2d else ((kernel, None), (stride, 1))
+        x, lengths, reduction = time_conv(x, lengths, filters, kt, st, "same", freq_kernel=kf, freq_strides=sf,
+                                          name=f"conv_{i}")
+        reductions.append(reduction)
+    if two_d:
+        x = keras.layers.Reshape((-1, x.shape[-2] * x.shape[-1]), name="merge_channels")(x)
+    for i in range(1, n_layers + 1):
+        x = recurrent_block(x, lengths, units, bidirectional=True, dropout=dropout,
+                            implementation=implementation, name=f"bigru_{i}")
+    return logits_layer(x, vocab_size), reductions
+
+
+ARCHITECTURES = {f.__name__: f for f in (simple_rnn, rnn, cnn_rnn, deep_rnn, bidirectional_rnn, deepspeech)}

@@ -1,0 +1,93 @@
+"""Building blocks shared by the acoustic models: time convolutions with exact length
+bookkeeping, and recurrent blocks.
+
+Every block takes and returns ``(x, lengths)``: ``x`` is ``(batch, time, channels)`` (or
+``(batch, time, freq, channels)`` for 2-D convolutions) and ``lengths`` ``(batch,)``.
+
+"same" and "full" padding are applied as explicit, fixed zero padding followed by a
+"valid" convolution, so a frame's output never depends on how much padding the batch has
+(Keras' own strided "same" shifts its window with the padded length).
+"""
+
+import dataclasses
+
+import keras
+
+from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPadding, conv_output_length
+
+# BatchNorm moving-average momentum: an effective window of 1 / (1 - 0.95) = 20 steps, so the
+# inference statistics catch up within an epoch even in short small-data runs (Keras' 0.99
+# lags ~100 steps behind the weights).
+BN_MOMENTUM = 0.95
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeReduction:
+    """One convolution along time, as ``conv_output_length`` sees it."""
+
+    kernel_size: int
+    strides: int = 1
+    padding: str = "valid"
+    dilation_rate: int = 1
+
+    def __call__(self, lengths):
+        return conv_output_length(lengths, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+
+    @property
+    def span(self):
+        return self.dilation_rate * (self.kernel_size - 1) + 1
+
+    def time_padding(self):
+        """(left, right) zero frames added before a 'valid' convolution."""
+        extra = {"valid": 0, "same": self.span - 1, "full": 2 * (self.span - 1), "causal": self.span - 1}
+        total = extra[self.padding]
+        left = total if self.padding == "causal" else total // 2
+        return left, total - left
+
+
+def time_conv(x, lengths, filters, kernel_size, strides=1, padding="same", dilation_rate=1,
+              freq_kernel=None, freq_strides=1, activation="relu", batch_norm=True, name="conv_1"):
+    """Conv1D (or Conv2D when ``freq_kernel`` is given) + optional BatchNorm + activation.
+
+    Returns ``(x, lengths, TimeReduction)``; padded output frames are zeroed.
+    """
+    if strides > 1 and dilation_rate > 1:
+        raise ValueError(f"{name}: strides={strides} with dilation_rate={dilation_rate} is not supported by "
+                         "Keras convolutions; use strides=1 or dilation_rate=1")
+    reduction = TimeReduction(kernel_size, strides, padding, dilation_rate)
+    left, right = reduction.time_padding()
+    if freq_kernel is None:
+        if left or right:
+            x = keras.layers.ZeroPadding1D((left, right), name=f"{name}_pad")(x)
+        x = keras.layers.Conv1D(filters, kernel_size, strides=strides, dilation_rate=dilation_rate,
+                                padding="valid", use_bias=not batch_norm, name=name)(x)
+    else:
+        freq_pad = (freq_kernel - 1) // 2
+        x = keras.layers.ZeroPadding2D(((left, right), (freq_pad, freq_kernel - 1 - freq_pad)),
+                                       name=f"{name}_pad")(x)
+        x = keras.layers.Conv2D(filters, (kernel_size, freq_kernel), strides=(strides, freq_strides),
+                                dilation_rate=(dilation_rate, 1), padding="valid", use_bias=not batch_norm,
+                                name=name)(x)
+    lengths = ConvOutputLength(kernel_size, strides, padding, dilation_rate, name=f"{name}_lengths")(lengths)
+    if batch_norm:
+        x = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{name}_bn")(x, lengths)
+    if activation:
+        x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
+    x = ZeroPadding(name=f"{name}_zero_padding")(x, lengths)
+    return x, lengths, reduction
+
+
+def recurrent_block(x, lengths, units, bidirectional=False, batch_norm=True, dropout=0.0,
+                    implementation="auto", name="gru_1"):
+    """GRU (or BiGRU) over true lengths, then optional BatchNorm and Dropout."""
+    x = GRU(units, bidirectional=bidirectional, implementation=implementation, name=name)(x, lengths)
+    if batch_norm:
+        x = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{name}_bn")(x, lengths)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    return x
+
+
+def logits_layer(x, vocab_size):
+    """Per-frame Dense to ``vocab_size`` logits, always float32 (the classic TimeDistributed(Dense))."""
+    return keras.layers.Dense(vocab_size, dtype="float32", name="logits")(x)

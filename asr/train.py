@@ -1,0 +1,147 @@
+"""The training job: data -> features -> model -> CTC fit -> checkpoints, history, plots.
+
+>>> from asr.train import TrainConfig, train
+>>> result = train(TrainConfig(train_data="LibriSpeech/train-clean-5", output_dir="runs/x", epochs=10))
+
+Everything a run needs is in ``TrainConfig`` (saved as ``config.json`` beside the results).
+Each finished epoch writes ``checkpoint.keras`` + ``state.json`` atomically; ``resume=True``
+continues from them. A non-finite loss stops training with ``TrainingDiverged`` and leaves
+the last good checkpoint untouched.
+"""
+
+import json
+import logging
+import pathlib
+
+import keras
+import numpy as np
+
+from asr import callbacks as cb
+from asr.corpus import load_entries, speaker_split
+from asr.data import DEFAULT_CACHE_DIR, CTCBatches, prepare
+from asr.config import TrainConfig  # noqa: F401  (re-exported)
+from asr.features import FeatureConfig, FeatureStats
+from asr.models import AcousticModel, build_model, load_model
+from asr.optim import make_optimizer
+from asr.plots import plot_history
+
+logger = logging.getLogger("asr")
+FINAL_MODEL = "model.keras"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN/inf; the message names the epoch/batch and the last good checkpoint."""
+
+
+def load_data(config):
+    """``(train_entries, dev_entries, reports)`` from the config's data sources."""
+    if not config.train_data:
+        raise ValueError("TrainConfig train_data is empty: pass a manifest or a LibriSpeech folder")
+    train_entries, train_report = load_entries(config.train_data, config.max_duration)
+    reports = [train_report]
+    if config.dev_data:
+        dev_entries, dev_report = load_entries(config.dev_data, config.max_duration)
+        reports.append(dev_report)
+    else:
+        train_entries, dev_entries = speaker_split(train_entries, config.dev_speakers, config.seed)
+    for report in reports:
+        logger.info("%s", report)
+    return train_entries, dev_entries, reports
+
+
+def _build(config, feature_config):
+    """A new model (bf16 compute under ``mixed_precision``; logits and CTC stay float32)."""
+    if config.mixed_precision:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        return build_model(config.model, feature_config, **config.model_params)
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def set_statistics(model, train_set):
+    """Per-dimension feature mean/std of the training set, stored in the model."""
+    stats = FeatureStats()
+    for features in train_set.features:
+        stats.update(features)
+    model.set_normalization(*stats.result())
+
+
+def export_inference_model(model, path):
+    """Save ``model`` without optimizer state (a fresh, uncompiled copy with the same weights)."""
+    fresh = AcousticModel.from_config(model.get_config())
+    fresh.set_weights(model.get_weights())
+    cb.save_model_atomic(fresh, path)
+    return path
+
+
+def _datasets(config, model, feature_config, train_entries, dev_entries):
+    cache_dir = config.cache_dir or DEFAULT_CACHE_DIR
+    common = dict(feature_config=feature_config, vocabulary=model.vocabulary, cache_dir=cache_dir,
+                  output_lengths=model.output_lengths, progress=True)
+    train_set = prepare(train_entries, name="train", **common)
+    dev_set = prepare(dev_entries, name="dev", **common)
+    for data in (train_set, dev_set):
+        logger.info("%s", data.report)
+    return train_set, dev_set
+
+
+def _resume_state(output_dir):
+    state_path = output_dir / cb.STATE
+    if not (output_dir / cb.CHECKPOINT).is_file() or not state_path.is_file():
+        raise FileNotFoundError(f"nothing to resume in {str(output_dir)!r}: no {cb.CHECKPOINT} and {cb.STATE}")
+    return json.loads(state_path.read_text(encoding="utf-8"))
+
+
+def train(config, resume=False, verbose="auto"):
+    """Run one training job; returns a dict of output paths and final dev metrics."""
+    output_dir = pathlib.Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    feature_config = FeatureConfig(config.features)
+    train_entries, dev_entries, reports = load_data(config)
+    state = _resume_state(output_dir) if resume else {"epoch": -1, "history": {}, "best": None}
+    model = load_model(output_dir / cb.CHECKPOINT) if resume else _build(config, feature_config)
+    train_set, dev_set = _datasets(config, model, feature_config, train_entries, dev_entries)
+    if not resume:
+        set_statistics(model, train_set)
+    cb.write_json_atomic(output_dir / "config.json", config.to_dict())
+    cb.write_json_atomic(output_dir / "data_report.json",
+                         [r.to_dict() for r in reports] + [train_set.report.to_dict(), dev_set.report.to_dict()])
+
+    batches = CTCBatches(train_set, config.batch_size, shuffle=True, sortagrad=config.sortagrad,
+                         seed=config.seed, workers=config.workers)
+    batches.epoch = state["epoch"] + 1
+    if not resume:
+        model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
+    if len(dev_set) == 0:
+        raise ValueError(f"no usable dev utterances ({dev_set.report})")
+    dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
+    nan_guard = cb.StopOnNaN()
+    callbacks = [cb.DevMetrics(dev_subset, config.batch_size), nan_guard,
+                 cb.Checkpoint(output_dir, nan_guard, state["history"], best=state["best"])]
+    data = batches
+    if keras.backend.backend() == "tensorflow":
+        from asr.tf_data import ReshuffleEachEpoch, to_tf_dataset
+
+        data = to_tf_dataset(batches)
+        callbacks.insert(0, ReshuffleEachEpoch(batches))
+    model.fit(data, epochs=config.epochs, initial_epoch=state["epoch"] + 1, shuffle=False,
+              callbacks=callbacks, verbose=verbose)
+    if nan_guard.failed_at is not None:
+        epoch, batch, loss = nan_guard.failed_at
+        raise TrainingDiverged(f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training stopped. "
+                               f"The last good checkpoint is {output_dir / cb.CHECKPOINT} (resume with "
+                               f"--resume, perhaps with a lower --learning-rate).")
+    return _finish(output_dir, callbacks[-1].history)
+
+
+def _finish(output_dir, history):
+    """Export the best (else last) model for inference, write history and the training curve."""
+    source = output_dir / (cb.BEST if (output_dir / cb.BEST).is_file() else cb.CHECKPOINT)
+    export_inference_model(load_model(source), output_dir / FINAL_MODEL)
+    cb.write_json_atomic(output_dir / "history.json", history)
+    plot_history(history, output_dir / "training_curve.png")
+    last = {k: v[-1] for k, v in history.items() if v}
+    return {"model": str(output_dir / FINAL_MODEL), "history": history, "final": last,
+            "best_val_cer": min(history.get("val_cer", [np.nan]))}

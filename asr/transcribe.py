@@ -1,0 +1,67 @@
+"""Batched inference: features -> logits -> text.
+
+>>> from asr import load_model, transcribe
+>>> transcribe(load_model("model.keras"), ["a.wav", "b.flac"])          # greedy
+>>> transcribe(model, paths, decoder=BeamSearchDecoder(model.vocabulary))
+"""
+
+import numpy as np
+
+from asr.data import PAD_MULTIPLE, pad_batch
+from asr.decoding import BeamSearchDecoder, GreedyDecoder
+from asr.features import extract_file
+
+DEFAULT_BATCH_SIZE = 16
+
+
+def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=False):
+    """Logits for each ``(frames, n_features)`` array, unpadded: list of ``(frames', vocab)``.
+
+    Utterances are batched by length (similar lengths together) and returned in input order.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+    order = np.argsort([f.shape[0] for f in features], kind="stable")
+    results = [None] * len(features)
+    starts = range(0, len(order), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="transcribe", unit="batch")
+    for start in starts:
+        ids = order[start: start + batch_size]
+        batch, lengths = pad_batch([np.asarray(features[i], dtype=np.float32) for i in ids], PAD_MULTIPLE)
+        logits = np.asarray(model.predict_on_batch({"features": batch, "feature_lengths": lengths}))
+        out_lengths = np.asarray(model.output_lengths(lengths))
+        for i, lg, n in zip(ids, logits, out_lengths):
+            results[i] = lg[:n]
+    return results
+
+
+def make_decoder(decoder, vocabulary, **options):
+    """A decoder object from ``"greedy"``, ``"beam"`` or an object with ``decode``."""
+    if hasattr(decoder, "decode"):
+        return decoder
+    if decoder == "greedy":
+        return GreedyDecoder(vocabulary)
+    if decoder == "beam":
+        return BeamSearchDecoder(vocabulary, **options)
+    raise ValueError(f"decoder={decoder!r} must be 'greedy', 'beam' or an object with a decode() method")
+
+
+def decode_logits(decoder, logits):
+    """Decode a list of unpadded ``(frames, vocab)`` logits."""
+    return [decoder.decode(lg[None], np.array([lg.shape[0]]))[0] for lg in logits]
+
+
+def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, progress=False):
+    """Transcribe audio files with an ``AcousticModel``; returns one string per path.
+
+    Features are computed with the model's own ``feature_config`` (its sample rate,
+    feature kind and normalisation statistics travel inside the model file).
+    """
+    if isinstance(paths, (str, bytes)) or not hasattr(paths, "__iter__"):
+        paths = [paths]
+    decoder = make_decoder(decoder, model.vocabulary)
+    features = [extract_file(path, model.feature_config) for path in paths]
+    return decode_logits(decoder, predict_logits(model, features, batch_size, progress))

@@ -1,0 +1,71 @@
+"""Shared fixtures. Real data comes from $ASR_DATA_DIR (default ../shared/data)."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+os.environ.setdefault("ASR_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+DATA_DIR = pathlib.Path(os.environ["ASR_DATA_DIR"])
+LIBRISPEECH = DATA_DIR / "librispeech-sample" / "LibriSpeech"
+LIBRIVOX = DATA_DIR / "pocketsphinx-librivox"
+
+
+def require(path):
+    if not path.exists():
+        pytest.skip(f"shared data not found: {path} (set ASR_DATA_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def librispeech_dir():
+    return require(LIBRISPEECH)
+
+
+@pytest.fixture(scope="session")
+def librivox_dir():
+    return require(LIBRIVOX)
+
+
+@pytest.fixture(scope="session")
+def librispeech_entries(librispeech_dir):
+    from asr.corpus import read_librispeech
+
+    entries, _ = read_librispeech(librispeech_dir / "train-clean-100" / "4088")
+    return entries
+
+
+def write_tone(path, seconds=1.0, sample_rate=16000, channels=1, subtype="PCM_16", freq=440.0):
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    wave = 0.3 * np.sin(2 * np.pi * freq * t)
+    data = np.stack([wave] * channels, axis=1) if channels > 1 else wave
+    sf.write(path, data, sample_rate, subtype=subtype)
+    return path
+
+
+def run_python(code, env=None, timeout=600):
+    """Run ``code`` in a fresh interpreter (same backend unless ``env`` overrides it)."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env,
+                            timeout=timeout, cwd=ROOT)
+    assert result.returncode == 0, f"subprocess failed:\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr[-4000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def small_model_path(tmp_path_factory):
+    """An untrained but complete (normalisation set) small model saved as .keras."""
+    from asr.features import FeatureConfig
+    from asr.models import build_model
+
+    model = build_model("cnn_rnn", FeatureConfig("log_mel"), filters=16, units=16, padding="same")
+    rng = np.random.default_rng(0)
+    model.set_normalization(rng.normal(size=80).astype("float32"), rng.uniform(1, 2, 80).astype("float32"))
+    path = tmp_path_factory.mktemp("model") / "small.keras"
+    model.save(path)
+    return path

@@ -1,0 +1,69 @@
+"""The command line, run as users run it (subprocesses), on real audio."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def asr(*args, timeout=600):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([sys.executable, "-m", "asr", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=env)
+
+
+def test_transcribe_real_wavs_text_and_jsonl(small_model_path, librivox_dir):
+    wavs = sorted(librivox_dir.glob("*.wav"))
+    result = asr("transcribe", small_model_path, *wavs)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == len(wavs)
+    result = asr("transcribe", small_model_path, wavs[0], "--format", "jsonl", "--decoder", "beam",
+                 "--beam-width", "4")
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["path"] == str(wavs[0]) and isinstance(line["text"], str)
+
+
+def test_evaluate_writes_report(small_model_path, librivox_dir, tmp_path):
+    report = tmp_path / "report.json"
+    result = asr("evaluate", small_model_path, librivox_dir, "--output", report, "--alignment-plot",
+                 tmp_path / "align.png")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["utterances"] == 5 and 0 <= data["cer"]["rate"] and len(data["examples"]) == 5
+    assert {"substitutions", "deletions", "insertions"} <= set(data["wer"])
+    assert (tmp_path / "align.png").stat().st_size > 1000
+
+
+def test_bad_input_is_one_clear_line(small_model_path, tmp_path):
+    missing = asr("transcribe", small_model_path, tmp_path / "nope.wav")
+    assert missing.returncode == 2 and "nope.wav" in missing.stderr and "Traceback" not in missing.stderr
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not audio at all")
+    corrupt = asr("transcribe", small_model_path, junk)
+    assert corrupt.returncode == 2 and "junk.wav" in corrupt.stderr and "Traceback" not in corrupt.stderr
+    no_model = asr("transcribe", tmp_path / "none.keras", junk)
+    assert no_model.returncode == 2 and "model file not found" in no_model.stderr
+    no_data = asr("train", "--train-data", tmp_path / "absent", "--output-dir", tmp_path / "run")
+    assert no_data.returncode == 2 and "absent" in no_data.stderr and "Traceback" not in no_data.stderr
+
+
+def test_train_flags_map_onto_config():
+    from asr.cli import dataclass_from_args, make_parser
+    from asr.config import TrainConfig
+
+    args = make_parser().parse_args(["train", "--batch-size", "4", "--no-sortagrad", "--model-params",
+                                     '{"units": 8}', "--learning-rate", "0.01"])
+    config = dataclass_from_args(TrainConfig, args)
+    assert (config.batch_size, config.sortagrad, config.model_params, config.learning_rate) == (4, False, {"units": 8}, 0.01)
+    assert config.epochs == TrainConfig().epochs
+
+
+def test_python_api_import():
+    code = "from asr import load_model, transcribe; from asr.models import cnn_rnn; print(cnn_rnn.__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and result.stdout.strip() == "cnn_rnn", result.stderr

@@ -1,0 +1,41 @@
+import numpy as np
+from keras import ops
+
+from asr.ctc import ctc_loss, ctc_losses, fits_ctc, required_frames
+
+RNG = np.random.default_rng(0)
+
+
+def test_padding_does_not_change_loss():
+    logits = RNG.normal(size=(2, 12, 6)).astype("float32")
+    labels = np.array([[1, 2, 2, 5], [3, 4, 0, 0]], "int32")
+    label_lengths, logit_lengths = np.array([4, 2]), np.array([12, 7])
+    batch = ops.convert_to_numpy(ctc_loss(labels, logits, label_lengths, logit_lengths))
+    alone = ops.convert_to_numpy(ctc_loss(labels[1:, :2], logits[1:, :7], [2], [7]))
+    garbage = labels.copy()
+    garbage[1, 2:] = 5
+    padded = ops.convert_to_numpy(ctc_loss(garbage, logits, label_lengths, logit_lengths))
+    np.testing.assert_allclose(batch[1], alone[0], rtol=1e-5)
+    np.testing.assert_allclose(batch, padded, rtol=1e-6)
+
+
+def test_loss_of_certain_path_is_near_zero():
+    logits = np.full((1, 5, 4), -30.0, "float32")
+    for t, c in enumerate([1, 0, 2, 2, 0]):  # "a", blank, "b", "b" (collapses), blank
+        logits[0, t, c] = 30.0
+    assert ops.convert_to_numpy(ctc_loss([[1, 2]], logits, [2], [5]))[0] < 1e-3
+
+
+def test_required_frames_counts_repeats():
+    assert required_frames([1, 2, 3]) == 3
+    assert required_frames([5, 5, 5, 2]) == 6  # blanks between the three 5s
+    assert fits_ctc([5, 5], 3) and not fits_ctc([5, 5], 2) and not fits_ctc([], 10)
+
+
+def test_ctc_losses_matches_batched_loss():
+    logits = [RNG.normal(size=(n, 5)).astype("float32") for n in (9, 4, 13)]
+    labels = [np.array(l, "int32") for l in ([1, 2], [3], [4, 4, 1])]
+    got = ctc_losses(logits, labels, batch_size=2)
+    for lg, lab, value in zip(logits, labels, got):
+        expected = ops.convert_to_numpy(ctc_loss(lab[None], lg[None], [len(lab)], [len(lg)]))[0]
+        np.testing.assert_allclose(value, expected, rtol=1e-5)

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from asr.corpus import SkipReport
+from asr.data import CTCBatches, UtteranceSet, load_features, pad_batch, prepare
+from asr.features import FeatureConfig
+from asr.text import Vocabulary
+from conftest import write_tone
+
+RNG = np.random.default_rng(0)
+
+
+def make_set(lengths):
+    features = [RNG.normal(size=(n, 3)).astype("float32") for n in lengths]
+    labels = [np.arange(1, 1 + n // 10, dtype="int32") for n in lengths]
+    return UtteranceSet(features, labels, [{"id": str(i)} for i in range(len(lengths))], SkipReport())
+
+
+def test_pad_batch_rounds_up_and_keeps_lengths():
+    batch, lengths = pad_batch([np.ones((5, 2)), np.ones((130, 2))], pad_multiple=64)
+    assert batch.shape == (2, 192, 2) and list(lengths) == [5, 130]
+    assert batch[0, 5:].sum() == 0
+
+
+def test_every_utterance_once_per_epoch_last_batch_kept():
+    data = make_set(RNG.integers(20, 400, size=37))
+    batches = CTCBatches(data, batch_size=8, shuffle=True, seed=1)
+    for _ in range(3):
+        seen = np.concatenate(batches.batches)
+        assert sorted(seen) == list(range(37)) and len(batches) == 5
+        x, y = batches[len(batches) - 1]
+        assert x["features"].shape[0] in (5, 8)
+        batches.on_epoch_end()
+
+
+def test_batch_contents_and_bucketing():
+    data = make_set([30, 300, 35, 310, 40, 320])
+    batches = CTCBatches(data, batch_size=3, shuffle=False, pad_multiple=32)
+    x, y = batches[0]
+    assert list(x["feature_lengths"]) == [30, 35, 40] and x["features"].shape == (3, 64, 3)
+    np.testing.assert_array_equal(x["features"][0, :30], data.features[0])
+    assert list(y["label_lengths"]) == [3, 3, 4] and y["labels"].shape == (3, 4)
+    np.testing.assert_array_equal(y["labels"][2], data.labels[4])
+
+
+def test_sortagrad_first_epoch_then_shuffled():
+    data = make_set(RNG.integers(20, 400, size=40))
+    batches = CTCBatches(data, batch_size=4, shuffle=True, sortagrad=True, seed=0)
+    first = [int(x["feature_lengths"].max()) for x, _ in (batches[i] for i in range(len(batches)))]
+    assert first == sorted(first)
+    batches.on_epoch_end()
+    second = [int(batches[i][0]["feature_lengths"].max()) for i in range(len(batches))]
+    assert second != sorted(second)
+
+
+def test_shuffling_is_seeded():
+    data = make_set(RNG.integers(20, 400, size=40))
+    a, b = CTCBatches(data, 4, seed=5), CTCBatches(data, 4, seed=5)
+    assert [list(x) for x in a.batches] == [list(x) for x in b.batches]
+    assert [list(x) for x in CTCBatches(data, 4, seed=6).batches] != [list(x) for x in a.batches]
+
+
+def test_transform_is_applied():
+    data = make_set([50, 60])
+    x, _ = CTCBatches(data, 2, shuffle=False, transform=lambda f, rng: f * 0 + 7)[0]
+    assert x["features"][0, 0, 0] == 7 and x["features"][0, 55, 0] == 0
+
+
+def test_empty_set_and_bad_batch_size():
+    with pytest.raises(ValueError, match="no utterances"):
+        CTCBatches(make_set([]), 4)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        CTCBatches(make_set([10]), 0)
+
+
+def test_prepare_caches_and_counts_skips(tmp_path):
+    good = write_tone(tmp_path / "good.wav", 1.0)
+    (tmp_path / "bad.wav").write_bytes(b"junk")
+    entries = [{"id": "good", "path": str(good), "text": "a tone"},
+               {"id": "bad", "path": str(tmp_path / "bad.wav"), "text": "junk"},
+               {"id": "long", "path": str(good), "text": "far too long a label " * 10},
+               {"id": "upper", "path": str(good), "text": "NOT NORMALISED"}]
+    config = FeatureConfig("mfcc")
+    data = prepare(entries, config, Vocabulary(), cache_dir=tmp_path / "cache", output_lengths=lambda n: n // 2)
+    assert [e["id"] for e in data.entries] == ["good"] and data.features[0].shape == (99, 13)
+    assert data.report.skipped == {"unusable audio": 1, "label longer than the model's output frames": 1,
+                                   "transcript not encodable": 1}
+    cached = list((tmp_path / "cache").rglob("*.npy"))
+    assert len(cached) == 1
+    np.save(cached[0], np.full((99, 13), 3.0, "float32"))  # the cache is what is read back
+    assert load_features(entries[0], config, tmp_path / "cache")[0, 0] == 3.0
+
+
+def test_speed_perturbation_changes_length(tmp_path):
+    entry = {"id": "t", "path": str(write_tone(tmp_path / "t.wav", 1.0)), "text": "t"}
+    config = FeatureConfig("log_mel")
+    fast = load_features(entry, config, tmp_path / "cache", speed=1.25)
+    assert abs(fast.shape[0] - 81) <= 1  # 1 s played 1.25x faster: 0.8 s

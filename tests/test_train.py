@@ -1,0 +1,111 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import asr.train as train_module
+from asr import callbacks as cb
+from asr.corpus import read_librispeech, write_manifest
+from asr.models import load_model
+from asr.train import TrainConfig, TrainingDiverged, train
+
+MODEL_PARAMS = {"filters": 8, "units": 8, "padding": "same"}
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory, librispeech_dir):
+    entries, _ = read_librispeech(librispeech_dir)
+    by_speaker = {}
+    for e in sorted(entries, key=lambda e: e["duration"]):
+        by_speaker.setdefault(e["speaker"], []).append(e)
+    root = tmp_path_factory.mktemp("corpus")
+    write_manifest(by_speaker["4088"][:8], root / "train.jsonl")
+    write_manifest(by_speaker["4406"][:4], root / "dev.jsonl")
+    return root
+
+
+def config(corpus, tmp_path, **overrides):
+    base = dict(train_data=str(corpus / "train.jsonl"), dev_data=str(corpus / "dev.jsonl"), model="cnn_rnn",
+                model_params=MODEL_PARAMS, features="mfcc", epochs=1, batch_size=4, output_dir=str(tmp_path / "run"),
+                cache_dir=str(corpus / "cache"))
+    return TrainConfig(**{**base, **overrides})
+
+
+def test_train_writes_everything_and_resumes(tiny_corpus, tmp_path):
+    first = train(config(tiny_corpus, tmp_path, epochs=1), verbose=0)
+    run = tmp_path / "run"
+    for name in ("model.keras", "checkpoint.keras", "best.keras", "state.json", "config.json", "history.json",
+                 "training_curve.png", "data_report.json"):
+        assert (run / name).is_file(), name
+    assert json.loads((run / "config.json").read_text())["model_params"] == MODEL_PARAMS
+    assert set(first["history"]) >= {"loss", "val_loss", "val_cer", "val_wer", "epoch_seconds"}
+    steps = int(load_model(run / "checkpoint.keras").optimizer.iterations.numpy())
+    assert steps == 2  # 8 utterances / batch 4
+
+    second = train(config(tiny_corpus, tmp_path, epochs=3), resume=True, verbose=0)
+    assert len(second["history"]["loss"]) == 3
+    assert second["history"]["loss"][0] == first["history"]["loss"][0]
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
+    assert int(load_model(run / "checkpoint.keras").optimizer.iterations.numpy()) == 6
+    final = load_model(run / "model.keras")
+    assert getattr(final, "optimizer", None) is None  # exported for inference, without optimizer state
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tiny_corpus, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train(config(tiny_corpus, tmp_path), resume=True, verbose=0)
+
+
+@keras.saving.register_keras_serializable(package="asr_tests")
+class ExplodeAfter(keras.optimizers.schedules.LearningRateSchedule):
+    """A sane learning rate for ``steps`` steps, then an absurd one (weights overflow)."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, step):
+        return ops.where(ops.cast(step, "float32") < self.steps, 1e-3, 1e38)
+
+    def get_config(self):
+        return {"steps": self.steps}
+
+
+def test_nan_stops_training_and_keeps_last_good_checkpoint(tiny_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "make_optimizer",
+                        lambda cfg, steps_per_epoch: keras.optimizers.SGD(ExplodeAfter(steps_per_epoch)))
+    with pytest.raises(TrainingDiverged, match=r"epoch 2, batch \d.*checkpoint.keras.*--resume"):
+        train(config(tiny_corpus, tmp_path, epochs=4, batch_size=2), verbose=0)
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert state["epoch"] == 0 and all(np.isfinite(state["history"]["loss"]))
+    weights = load_model(tmp_path / "run" / "checkpoint.keras").get_weights()
+    assert all(np.all(np.isfinite(w)) for w in weights)
+
+
+def test_checkpoint_write_is_atomic(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    path = tmp_path / "checkpoint.keras"
+    cb.save_model_atomic(model, path)
+    before = path.read_bytes()
+
+    class Crash(Exception):
+        pass
+
+    def crashing_save(target, *args, **kwargs):
+        open(target, "wb").write(b"half a model")
+        raise Crash
+
+    model.save = crashing_save
+    with pytest.raises(Crash):
+        cb.save_model_atomic(model, path)
+    assert path.read_bytes() == before
+
+
+def test_train_config_validation():
+    with pytest.raises(ValueError, match="batch_size=0"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="kind='wavelet'"):
+        TrainConfig(features="wavelet")
+    with pytest.raises(ValueError, match="train_data is empty"):
+        train(TrainConfig(), verbose=0)
