@@ -1,5 +1,6 @@
 """Reusable, registered Keras layers (all ``get_config``-complete, safe_mode-loadable)."""
 
+from asr.layers.attention import AttentionPooling, AttentionWithContext, masked_softmax
 from asr.layers.gru import GRU
 from asr.layers.lengths import (
     ConvOutputLength,
@@ -7,15 +8,23 @@ from asr.layers.lengths import (
     reverse_within_lengths,
     sequence_mask,
 )
+from asr.layers.masking import DropMask, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, MaskFromValue
 from asr.layers.normalization import FeatureNormalization, SequenceBatchNorm, ZeroPadding
 
 __all__ = [
+    "AttentionPooling",
+    "AttentionWithContext",
     "ConvOutputLength",
+    "DropMask",
     "FeatureNormalization",
     "GRU",
+    "MaskFromValue",
+    "MaskedGlobalAveragePooling1D",
+    "MaskedGlobalMaxPooling1D",
     "SequenceBatchNorm",
     "ZeroPadding",
     "conv_output_length",
+    "masked_softmax",
     "reverse_within_lengths",
     "sequence_mask",
 ]

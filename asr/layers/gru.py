@@ -127,7 +127,7 @@ class GRU(keras.layers.Layer):
             last.append(outputs[1][:, 0] * ops.cast(ops.expand_dims(lengths > 0, 1), x.dtype))
         return ops.concatenate(last, axis=-1) if self.bidirectional else last[0]
 
-    def compute_mask(self, x, lengths=None, mask=None):
+    def compute_mask(self, x, mask=None):  # Keras calls compute_mask(inputs, previous_mask)
         return mask if self.return_sequences else None
 
     def compute_output_shape(self, x_shape, lengths_shape=None):

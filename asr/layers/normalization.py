@@ -47,16 +47,34 @@ class FeatureNormalization(keras.layers.Layer):
         return {**super().get_config(), "n_features": self.n_features}
 
 
+def frame_mask(x, lengths=None, mask=None):
+    """``(batch, time)`` boolean mask of valid frames of ``x`` from ``lengths`` or a Keras
+    ``mask`` (one of them); None when neither is given."""
+    if lengths is not None:
+        return sequence_mask(lengths, ops.shape(x)[1])
+    return None if mask is None else ops.cast(mask, "bool")
+
+
 @keras.saving.register_keras_serializable(package="asr")
 class ZeroPadding(keras.layers.Layer):
-    """Zeroes frames at or beyond each sequence's length: ``layer(x, lengths)``.
-
-    ``x`` is ``(batch, time, ...)`` of any rank.
+    """Zeroes frames at or beyond each sequence's length: ``layer(x, lengths)`` or
+    ``layer(x, mask=mask)``. ``x`` is ``(batch, time, ...)`` of any rank. The mask is applied
+    and consumed (none is passed on), so a Conv1D can follow.
     """
 
-    def call(self, x, lengths):
-        mask = sequence_mask(lengths, ops.shape(x)[1], dtype=x.dtype)
-        return x * ops.reshape(mask, ops.shape(mask) + (1,) * (len(x.shape) - 2))
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, x, lengths=None, mask=None):
+        valid = frame_mask(x, lengths, mask)
+        if valid is None:
+            return x
+        valid = ops.cast(valid, x.dtype)
+        return x * ops.reshape(valid, ops.shape(valid) + (1,) * (len(x.shape) - 2))
+
+    def compute_mask(self, x, mask=None):
+        return None
 
     def compute_output_shape(self, x_shape, lengths_shape=None):
         return x_shape
@@ -64,25 +82,22 @@ class ZeroPadding(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="asr")
 class SequenceBatchNorm(keras.layers.BatchNormalization):
-    """BatchNormalization over valid frames only: ``layer(x, lengths)``.
+    """BatchNormalization over valid frames only: ``layer(x, lengths)`` or ``layer(x, mask=mask)``.
 
     ``x`` is ``(batch, time, ..., channels)``; batch statistics (and so the moving averages
     used at inference) ignore frames at or beyond ``lengths``. Takes every
-    ``keras.layers.BatchNormalization`` argument and emits no Keras mask.
+    ``keras.layers.BatchNormalization`` argument; an incoming Keras mask passes on.
     """
 
     def build(self, x_shape, lengths_shape=None):
         super().build(x_shape)
 
-    def call(self, x, lengths, training=None):
-        mask = sequence_mask(lengths, ops.shape(x)[1])
-        if len(x.shape) > 3:  # (batch, time, freq, channels): mask every frequency of a frame
+    def call(self, x, lengths=None, training=None, mask=None):
+        mask = frame_mask(x, lengths, mask)
+        if mask is not None and len(x.shape) > 3:  # (batch, time, freq, channels): mask every frequency of a frame
             mask = ops.broadcast_to(ops.reshape(mask, ops.shape(mask) + (1,) * (len(x.shape) - 3)),
                                     ops.shape(x)[:-1])
         return super().call(x, training=training, mask=mask)
-
-    def compute_mask(self, x, lengths=None, mask=None):
-        return None
 
     def compute_output_shape(self, x_shape, lengths_shape=None):
         return x_shape

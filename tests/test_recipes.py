@@ -1,0 +1,80 @@
+"""Smoke runs of every recipe on a subset, as users run them (fresh interpreter)."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DATA_DIR, ROOT, require
+
+
+def recipe(name, *args, timeout=900):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, str(ROOT / "recipes" / f"{name}.py"), *map(str, args)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def tiny_librispeech(root, source, per_speaker=3):
+    """A LibriSpeech-layout folder holding the shortest utterances of two real speakers (links)."""
+    for speaker in ("4088", "4406"):
+        for trans in sorted((source / "train-clean-100" / speaker).rglob("*.trans.txt")):
+            lines = trans.read_text().splitlines()[:per_speaker]
+            folder = root / "LibriSpeech" / "train-clean-100" / speaker / trans.parent.name
+            folder.mkdir(parents=True)
+            (folder / trans.name).write_text("\n".join(lines) + "\n")
+            for line in lines:
+                utt = line.split()[0]
+                os.symlink(trans.parent / f"{utt}.flac", folder / f"{utt}.flac")
+            break
+    return root
+
+
+def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
+    data = tiny_librispeech(tmp_path / "data", librispeech_dir)
+    out = tmp_path / "run"
+    stdout = recipe("librispeech_mini", "--data-dir", data, "--epochs", 1, "--batch-size", 3, "--output-dir", out,
+                    "--model-params", json.dumps({"conv_filters": [16], "units": 16, "n_layers": 1}))
+    assert "dev greedy: CER" in stdout and "out-of-domain greedy" in stdout
+    report = json.loads((out / "report.json").read_text())
+    assert {"greedy", "beam"} <= set(report["dev"]) and report["out_of_domain"]["utterances"] == 5
+    for name in ("model.keras", "history.json", "training_curve.png", "alignment.png", "config.json"):
+        assert (out / name).is_file(), name
+
+
+def test_japanese_vowels_recipe(tmp_path):
+    require(DATA_DIR / "timeseries" / "japanese_vowels")
+    stdout = recipe("japanese_vowels", "--epochs", 1, "--limit", 60, "--output-dir", tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert 0 <= report["model"]["test_accuracy"] <= 1 and report["baseline"]["name"] and "baseline" in stdout
+
+
+def test_text_classification_recipe(tmp_path):
+    require(DATA_DIR / "text")
+    recipe("text_classification", "--epochs", 1, "--limit", 300, "--ensemble", 1, "--output-dir", tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    for name in ("sms", "sentiment"):
+        assert report[name]["test"] == 60 and 0 <= report[name]["model"]["roc_auc"] <= 1
+
+
+def test_forecast_recipe(tmp_path):
+    pytest.importorskip("vega_datasets")
+    recipe("forecast_weather", "--epochs", 1, "--output-dir", tmp_path)
+    mae = json.loads((tmp_path / "report.json").read_text())["test_mae"]
+    assert set(mae) == {"model", "persistence", "mean of last 7 days"} and mae["persistence"] > 0
+
+
+def test_fibonacci_recipe(tmp_path):
+    recipe("fibonacci_attention", "--epochs", 1, "--output-dir", tmp_path)
+    mse = json.loads((tmp_path / "report.json").read_text())["test_mse"]
+    assert set(mse) == {"with attention", "without attention"}
+
+
+def test_missing_dataset_names_the_flag(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "recipes" / "japanese_vowels.py"), "--data-dir",
+                             str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0 and "--data-dir" in result.stderr and "Traceback" not in result.stderr
