@@ -4,6 +4,7 @@ import json
 import math
 import os
 import pathlib
+import shutil
 import time
 
 import keras
@@ -31,6 +32,13 @@ def save_model_atomic(model, path):
     path = pathlib.Path(path)
     tmp = path.with_name(f".{path.stem}.tmp.keras")
     model.save(tmp)
+    os.replace(tmp, path)
+
+
+def copy_atomic(source, path):
+    path = pathlib.Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    shutil.copyfile(source, tmp)
     os.replace(tmp, path)
 
 
@@ -91,10 +99,10 @@ class Checkpoint(keras.callbacks.Callback):
             return  # the last good checkpoint stays as it is
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+        save_model_atomic(self.model, self.output_dir / CHECKPOINT)
         score = logs.get(self.monitor)
         if score is not None and score < self.best:
             self.best = float(score)
-            save_model_atomic(self.model, self.output_dir / BEST)
-        save_model_atomic(self.model, self.output_dir / CHECKPOINT)
+            copy_atomic(self.output_dir / CHECKPOINT, self.output_dir / BEST)
         write_json_atomic(self.output_dir / STATE, {"epoch": epoch, "history": self.history, "best": self.best,
                                                     "monitor": self.monitor})

@@ -16,6 +16,13 @@ import typing
 from asr.backend import choose_backend
 
 
+def _float_tuple(text):
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
 def add_dataclass_arguments(parser, cls):
     """One ``--field-name`` flag per dataclass field; defaults are left to the dataclass."""
     hints = typing.get_type_hints(cls)
@@ -28,8 +35,7 @@ def add_dataclass_arguments(parser, cls):
         elif kind is dict:
             parser.add_argument(flag, type=json.loads, default=None, metavar="JSON", help=help_text)
         elif kind is tuple:
-            parser.add_argument(flag, type=lambda s: tuple(float(v) for v in s.split(",") if v), default=None,
-                                metavar="A,B,...", help=help_text)
+            parser.add_argument(flag, type=_float_tuple, default=None, metavar="A,B,...", help=help_text)
         else:
             parser.add_argument(flag, type=kind, default=None, help=help_text)
 

@@ -40,6 +40,13 @@ class TrainConfig:
     seed: int = option(0, "seed for weights, batching and augmentation")
     cache_dir: str = option("", "feature cache folder (empty: $ASR_CACHE_DIR or ~/.cache/asr)")
     workers: int = option(1, "threads preparing batches")
+    # === augmentation (all seeded by `seed`) ===
+    spec_augment: dict = option(None, "asr.layers.SpecAugment arguments as JSON; {} = off", factory=dict)
+    speed_perturb: tuple = option((), "speed factors, e.g. 0.9,1.0,1.1 (cached copies of the training audio)",
+                                  factory=tuple)
+    gain_db: float = option(0.0, "random gain in [-gain_db, +gain_db] dB (log-power features)")
+    noise_prob: float = option(0.0, "probability of additive noise per utterance (log-power features)")
+    noise_snr_db: tuple = option((10.0, 30.0), "additive-noise SNR range in dB, e.g. 10,30")
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers"):
@@ -49,6 +56,19 @@ class TrainConfig:
             if not getattr(self, name) > 0:
                 raise ValueError(f"TrainConfig {name}={getattr(self, name)!r} must be > 0")
         FeatureConfig(self.features)  # validates the kind
+        for name in ("speed_perturb", "noise_snr_db"):  # JSON gives lists
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+        if any(not 0.5 <= s <= 2.0 for s in self.speed_perturb):
+            raise ValueError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
+        self.feature_augment()  # validates gain/noise settings
+
+    def feature_augment(self):
+        """The data-pipeline ``FeatureAugment`` these settings describe."""
+        from asr.augment import FeatureAugment, check_kind
+
+        augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db)
+        check_kind(augment, self.features)
+        return augment
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -7,8 +7,8 @@ encoded labels), skipping and counting what cannot be used. ``CTCBatches`` is a
     x = {"features": (B, T, F) float32, "feature_lengths": (B,) int32}
     y = {"labels": (B, L) int32, "label_lengths": (B,) int32}
 
-with ``T`` padded up to a multiple of ``pad_multiple`` frames, so JAX/XLA compiles one
-program per bucket instead of one per batch.
+with ``T`` padded up to a multiple of ``pad_multiple`` frames and ``L`` to ``T / 2``, so
+JAX/XLA compiles one program per bucket instead of one per batch.
 """
 
 import dataclasses
@@ -26,6 +26,8 @@ from asr.features import extract
 from asr.text import TranscriptError
 
 PAD_MULTIPLE = 128  # frames (1.28 s at 10 ms): one compiled shape per bucket, <= ~10% padding at 13 s
+LABELS_PER_FRAME = 0.5  # labels are padded to frames * 0.5 (speech has ~0.15 characters per 10 ms frame),
+#                         so each time bucket has a single label length too: one XLA program per bucket
 SHUFFLE_JITTER = 0.15  # relative length noise when forming buckets, so batches vary per epoch
 DEFAULT_CACHE_DIR = pathlib.Path(os.environ.get("ASR_CACHE_DIR", pathlib.Path.home() / ".cache" / "asr"))
 
@@ -170,7 +172,9 @@ class CTCBatches(keras.utils.PyDataset):
             rng = np.random.default_rng((self.seed, self.epoch, index))
             feats = [self.transform(f, rng) for f in feats]
         features, feature_lengths = pad_batch(feats, self.pad_multiple)
-        labels, label_lengths = pad_batch([self.data.labels[i] for i in ids], 1, dtype=np.int32)
+        labels = [self.data.labels[i] for i in ids]
+        label_pad = max(int(features.shape[1] * LABELS_PER_FRAME), max(len(label) for label in labels))
+        labels, label_lengths = pad_batch(labels, label_pad, dtype=np.int32)
         return ({"features": features, "feature_lengths": feature_lengths},
                 {"labels": labels, "label_lengths": label_lengths})
 

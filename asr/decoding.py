@@ -161,3 +161,27 @@ class BeamSearchDecoder:
         if not text:
             return None
         return self.vocabulary.encode(text[-1])[0]
+
+
+def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam_width=16,
+                     lm_weights=(0.0, 0.3, 0.6, 1.0), word_bonuses=(0.0, 1.0, 2.0)):
+    """Grid-search ``lm_weight`` x ``word_bonus`` on dev data by WER.
+
+    Args:
+        logits: unpadded ``(frames, vocab)`` arrays; references: their transcripts.
+    Returns:
+        ``(best, table)``: the best ``{"lm_weight", "word_bonus", "wer"}`` and every grid point.
+    """
+    from asr.metrics import word_errors
+
+    if len(logits) != len(references) or not logits:
+        raise ValueError(f"need as many logits ({len(logits)}) as references ({len(references)}), at least one")
+    table = []
+    for weight in (lm_weights if lm is not None else (0.0,)):
+        for bonus in word_bonuses:
+            decoder = BeamSearchDecoder(vocabulary, beam_width, lm=lm, lm_weight=weight, word_bonus=bonus,
+                                        lexicon=lexicon)
+            hypotheses = [decoder.decode_one(log_softmax(lg)) for lg in logits]
+            table.append({"lm_weight": weight, "word_bonus": bonus,
+                          "wer": word_errors(references, hypotheses).rate})
+    return min(table, key=lambda row: row["wer"]), table

@@ -1,51 +1,94 @@
-"""The evaluation job: decode a corpus and report CER/WER with error breakdowns.
+"""The evaluation job: decode corpora and report CER/WER with error breakdowns.
 
 >>> report = evaluate(model, entries, decoder="greedy", name="dev-clean-2")
 >>> report["cer"]["rate"], report["wer"]["rate"]
+>>> reports = evaluate_with_lm(model, dev_entries, {"test": test_entries}, lm)   # tuned LM beam search
 """
 
 import numpy as np
 
 from asr.data import prepare
+from asr.decoding import BeamSearchDecoder, tune_beam_search
 from asr.metrics import char_errors, edit_counts, word_errors
 from asr.transcribe import decode_logits, make_decoder, predict_logits
 
 N_EXAMPLES = 5  # reference/hypothesis pairs shown in a report
 N_WORST = 5  # worst utterances (by CER) listed in a report
+TUNING_UTTERANCES = 60  # dev utterances decoded per grid point when tuning the LM beam search
 
 
-def score(references, hypotheses, ids=None, n_examples=N_EXAMPLES, n_worst=N_WORST):
-    """Corpus CER/WER (with S/D/I counts), a few examples and the worst utterances."""
+def score(references, hypotheses, ids=None, n_examples=N_EXAMPLES, n_worst=N_WORST, all_rows=False):
+    """Corpus CER/WER (with S/D/I counts), a few examples and the worst utterances
+    (and with ``all_rows`` every utterance's row under ``"rows"``)."""
     ids = ids or [str(i) for i in range(len(references))]
     rows = [{"id": i, "reference": r, "hypothesis": h, "cer": edit_counts(r, h).rate}
             for i, r, h in zip(ids, references, hypotheses)]
     worst = sorted(rows, key=lambda row: row["cer"], reverse=True)[:n_worst]
-    return {"utterances": len(rows), "cer": char_errors(references, hypotheses).to_dict(),
-            "wer": word_errors(references, hypotheses).to_dict(), "examples": rows[:n_examples],
-            "worst": worst}
+    report = {"utterances": len(rows), "cer": char_errors(references, hypotheses).to_dict(),
+              "wer": word_errors(references, hypotheses).to_dict(), "examples": rows[:n_examples], "worst": worst}
+    if all_rows:
+        report["rows"] = rows
+    return report
 
 
-def evaluate(model, entries, decoder="greedy", batch_size=16, cache_dir=None, name="corpus", progress=False,
-             alignment_plot=None):
-    """Transcribe manifest ``entries`` with ``model`` and score them against their ``text``.
-
-    Unusable utterances are skipped and counted under ``report["skipped"]``. With
-    ``alignment_plot`` (a PNG path), the first utterance's spectrogram and CTC alignment are drawn.
-    """
+def corpus_logits(model, entries, batch_size=16, cache_dir=None, name="corpus", progress=False):
+    """``(data, logits)``: the usable utterances (``UtteranceSet``) and their unpadded logits."""
     data = prepare(entries, model.feature_config, model.vocabulary, cache_dir=cache_dir, progress=progress,
                    name=name)
     if len(data) == 0:
         raise ValueError(f"no usable utterances in corpus {name!r}: {data.report}")
-    decoder = make_decoder(decoder, model.vocabulary)
-    logits = predict_logits(model, data.features, batch_size, progress)
-    hypotheses = decode_logits(decoder, logits)
-    report = {"corpus": name, "decoder": type(decoder).__name__, "skipped": dict(data.report.skipped),
-              **score([e["text"] for e in data.entries], hypotheses, [e["id"] for e in data.entries])}
+    return data, predict_logits(model, data.features, batch_size, progress)
+
+
+def compare_decoders(model, entries, decoders, batch_size=16, cache_dir=None, name="corpus", progress=False,
+                     alignment_plot=None, all_rows=False):
+    """One prediction pass, one report per decoder: ``{decoder_name: report}``.
+
+    ``decoders`` maps names to ``"greedy"``, ``"beam"`` or decoder objects. Unusable
+    utterances are skipped and counted under each report's ``"skipped"``. With
+    ``alignment_plot`` (a PNG path), the first utterance's spectrogram and CTC alignment are drawn.
+    """
+    data, logits = corpus_logits(model, entries, batch_size, cache_dir, name, progress)
+    references, ids = [e["text"] for e in data.entries], [e["id"] for e in data.entries]
+    reports = {}
+    for key, decoder in decoders.items():
+        decoder = make_decoder(decoder, model.vocabulary)
+        hypotheses = decode_logits(decoder, logits)
+        reports[key] = {"corpus": name, "decoder": type(decoder).__name__, "skipped": dict(data.report.skipped),
+                        **score(references, hypotheses, ids, all_rows=all_rows)}
     if alignment_plot:
         from asr.plots import plot_alignment
 
+        first = next(iter(reports.values()))["examples"][0]
         plot_alignment(np.asarray(data.features[0]), logits[0], model.vocabulary, alignment_plot,
-                       title=f"{data.entries[0]['id']}: {hypotheses[0]!r}",
+                       title=f"{first['id']}: {first['hypothesis']!r}",
                        frame_seconds=model.feature_config.hop_length / model.feature_config.sample_rate)
-        report["alignment_plot"] = str(alignment_plot)
-    return report
+        for report in reports.values():
+            report["alignment_plot"] = str(alignment_plot)
+    return reports
+
+
+def evaluate(model, entries, decoder="greedy", batch_size=16, cache_dir=None, name="corpus", progress=False,
+             alignment_plot=None, all_rows=False):
+    """Transcribe manifest ``entries`` with one decoder and score them against their ``text``."""
+    return compare_decoders(model, entries, {"decoder": decoder}, batch_size, cache_dir, name, progress,
+                            alignment_plot, all_rows)["decoder"]
+
+
+def evaluate_with_lm(model, dev_entries, corpora, lm=None, lexicon=None, beam_width=32, cache_dir=None):
+    """Tune the LM beam search (``lm_weight``, ``word_bonus``) on dev, then score every corpus.
+
+    Returns ``{"tuning": {...}, corpus_name: {"greedy": report, "beam": report}}``; "beam" uses
+    the tuned settings (with ``lm``/``lexicon`` when given).
+    """
+    data, logits = corpus_logits(model, dev_entries, cache_dir=cache_dir, name="dev")
+    step = max(1, len(logits) // TUNING_UTTERANCES)
+    best, table = tune_beam_search(logits[::step], [e["text"] for e in data.entries][::step], model.vocabulary,
+                                   lm=lm, lexicon=lexicon, beam_width=min(beam_width, 16))
+    beam = BeamSearchDecoder(model.vocabulary, beam_width, lm=lm, lm_weight=best["lm_weight"],
+                             word_bonus=best["word_bonus"], lexicon=lexicon)
+    results = {"tuning": {"best": best, "grid": table, "dev_utterances": len(logits[::step])}}
+    for name, entries in corpora.items():
+        results[name] = compare_decoders(model, entries, {"greedy": "greedy", "beam": beam}, cache_dir=cache_dir,
+                                         name=name)
+    return results

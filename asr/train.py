@@ -54,7 +54,8 @@ def _build(config, feature_config):
     if config.mixed_precision:
         keras.config.set_dtype_policy("mixed_bfloat16")
     try:
-        return build_model(config.model, feature_config, **config.model_params)
+        return build_model(config.model, feature_config, spec_augment=config.spec_augment or None,
+                           **config.model_params)
     finally:
         keras.config.set_dtype_policy("float32")
 
@@ -79,7 +80,7 @@ def _datasets(config, model, feature_config, train_entries, dev_entries):
     cache_dir = config.cache_dir or DEFAULT_CACHE_DIR
     common = dict(feature_config=feature_config, vocabulary=model.vocabulary, cache_dir=cache_dir,
                   output_lengths=model.output_lengths, progress=True)
-    train_set = prepare(train_entries, name="train", **common)
+    train_set = prepare(train_entries, name="train", speeds=config.speed_perturb or (1.0,), **common)
     dev_set = prepare(dev_entries, name="dev", **common)
     for data in (train_set, dev_set):
         logger.info("%s", data.report)
@@ -109,8 +110,9 @@ def train(config, resume=False, verbose="auto"):
     cb.write_json_atomic(output_dir / "data_report.json",
                          [r.to_dict() for r in reports] + [train_set.report.to_dict(), dev_set.report.to_dict()])
 
+    augment = config.feature_augment()
     batches = CTCBatches(train_set, config.batch_size, shuffle=True, sortagrad=config.sortagrad,
-                         seed=config.seed, workers=config.workers)
+                         seed=config.seed, workers=config.workers, transform=augment if augment.active else None)
     batches.epoch = state["epoch"] + 1
     if not resume:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))

@@ -39,8 +39,19 @@ def test_batch_contents_and_bucketing():
     x, y = batches[0]
     assert list(x["feature_lengths"]) == [30, 35, 40] and x["features"].shape == (3, 64, 3)
     np.testing.assert_array_equal(x["features"][0, :30], data.features[0])
-    assert list(y["label_lengths"]) == [3, 3, 4] and y["labels"].shape == (3, 4)
-    np.testing.assert_array_equal(y["labels"][2], data.labels[4])
+    assert list(y["label_lengths"]) == [3, 3, 4] and y["labels"].shape == (3, 32)  # one label length per bucket
+    np.testing.assert_array_equal(y["labels"][2, :4], data.labels[4])
+    assert not y["labels"][2, 4:].any()
+
+
+def test_one_shape_per_time_bucket():
+    data = make_set(RNG.integers(20, 1000, size=200))
+    batches = CTCBatches(data, batch_size=4, seed=0)
+    shapes = {}
+    for i in range(len(batches)):
+        x, y = batches[i]
+        shapes.setdefault(x["features"].shape[1], set()).add(y["labels"].shape[1])
+    assert all(len(label_shapes) == 1 for label_shapes in shapes.values())
 
 
 def test_sortagrad_first_epoch_then_shuffled():

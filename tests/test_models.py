@@ -100,3 +100,18 @@ def test_layer_names_read_well():
     for expected in ("features", "feature_lengths", "normalize", "conv_1", "conv_1_bn", "bigru_1", "bigru_3_bn",
                      "logits"):
         assert expected in names
+
+
+def test_mixed_precision_keeps_logits_and_loss_float32():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = build_model("deepspeech", FeatureConfig("mfcc"), **SMALL["deepspeech"])
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert model.get_layer("bigru_1").compute_dtype == "bfloat16"
+    assert model.get_layer("normalize").compute_dtype == "float32"
+    model.compile(optimizer="adam")
+    x, y = batch()
+    history = model.fit(x, y, epochs=1, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float32"

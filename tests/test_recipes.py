@@ -39,10 +39,13 @@ def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
     out = tmp_path / "run"
     stdout = recipe("librispeech_mini", "--data-dir", data, "--epochs", 1, "--batch-size", 3, "--output-dir", out,
                     "--model-params", json.dumps({"conv_filters": [16], "units": 16, "n_layers": 1}))
-    assert "dev greedy: CER" in stdout and "out-of-domain greedy" in stdout
+    assert "model          test greedy: CER" in stdout and "out_of_domain   beam: CER" in stdout
     report = json.loads((out / "report.json").read_text())
-    assert {"greedy", "beam"} <= set(report["dev"]) and report["out_of_domain"]["utterances"] == 5
-    for name in ("model.keras", "history.json", "training_curve.png", "alignment.png", "config.json"):
+    assert report["splits"]["test"] == 3  # one unseen speaker
+    assert set(report["model"]["test"]) == {"greedy", "beam"} and report["model"]["out_of_domain"]["beam"]["utterances"] == 5
+    assert {"lm_weight", "word_bonus", "wer"} <= set(report["model"]["tuning"]["best"])
+    for name in ("model.keras", "history.json", "training_curve.png", "alignment.png", "config.json", "lm.arpa",
+                 "train.jsonl", "dev.jsonl", "test.jsonl"):
         assert (out / name).is_file(), name
 
 

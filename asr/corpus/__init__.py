@@ -10,6 +10,7 @@ from asr.corpus.librispeech import read_librispeech, read_transcribed_folder
 from asr.corpus.manifest import (
     SkipReport,
     default_data_dir,
+    random_split,
     read_manifest,
     speaker_split,
     write_manifest,
@@ -19,6 +20,7 @@ __all__ = [
     "SkipReport",
     "default_data_dir",
     "load_entries",
+    "random_split",
     "read_librispeech",
     "read_manifest",
     "read_transcribed_folder",

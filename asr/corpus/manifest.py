@@ -117,3 +117,14 @@ def speaker_split(entries, dev_speakers=1, seed=0):
     train = [e for e in entries if str(e["speaker"]) not in chosen]
     dev = [e for e in entries if str(e["speaker"]) in chosen]
     return train, dev
+
+
+def random_split(entries, fraction, seed=0):
+    """``(rest, held_out)``: a seeded random ``fraction`` of the utterances held out (e.g. a dev
+    set from the training speakers when no speaker can be spared)."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction={fraction} must be in (0, 1)")
+    order = list(range(len(entries)))
+    random.Random(seed).shuffle(order)
+    held = set(order[: max(1, round(len(entries) * fraction))])
+    return [e for i, e in enumerate(entries) if i not in held], [e for i, e in enumerate(entries) if i in held]

@@ -10,6 +10,7 @@ from asr.layers.lengths import (
 )
 from asr.layers.masking import DropMask, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, MaskFromValue
 from asr.layers.normalization import FeatureNormalization, SequenceBatchNorm, ZeroPadding
+from asr.layers.specaugment import SpecAugment
 
 __all__ = [
     "AttentionPooling",
@@ -22,6 +23,7 @@ __all__ = [
     "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
     "SequenceBatchNorm",
+    "SpecAugment",
     "ZeroPadding",
     "conv_output_length",
     "masked_softmax",

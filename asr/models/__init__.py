@@ -9,14 +9,16 @@ from asr.models.acoustic import AcousticModel, load_model
 from asr.models.architectures import ARCHITECTURES
 
 
-def build_model(name, feature_config=None, vocabulary=None, **params):
-    """Build the acoustic model ``name`` (see ``ARCHITECTURES``) with hyper-parameters ``params``."""
-    return AcousticModel(name, params, vocabulary=vocabulary, feature_config=feature_config)
+def build_model(name, feature_config=None, vocabulary=None, spec_augment=None, **params):
+    """Build the acoustic model ``name`` (see ``ARCHITECTURES``) with hyper-parameters ``params``
+    (and SpecAugment arguments ``spec_augment``, a dict, for training)."""
+    return AcousticModel(name, params, vocabulary=vocabulary, feature_config=feature_config,
+                         spec_augment=spec_augment)
 
 
 def _builder(name):
-    def build(feature_config=None, vocabulary=None, **params):
-        return build_model(name, feature_config, vocabulary, **params)
+    def build(feature_config=None, vocabulary=None, spec_augment=None, **params):
+        return build_model(name, feature_config, vocabulary, spec_augment, **params)
 
     build.__name__ = build.__qualname__ = name
     build.__doc__ = f"Build an ``AcousticModel`` of architecture {name!r}.\n\n{ARCHITECTURES[name].__doc__}"

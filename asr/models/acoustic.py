@@ -10,9 +10,10 @@ reloads under ``safe_mode=True`` once ``asr.models`` is imported (``asr.load_mod
 import keras
 from keras import ops
 
+from asr import optim  # noqa: F401  (registers the LR schedule that checkpoints' optimizers use)
 from asr.ctc import ctc_loss
 from asr.features import FeatureConfig
-from asr.layers import FeatureNormalization
+from asr.layers import FeatureNormalization, SpecAugment
 from asr.models.architectures import ARCHITECTURES
 from asr.text import Vocabulary
 
@@ -26,10 +27,12 @@ class AcousticModel(keras.Model):
         params: keyword arguments of that architecture (JSON-serialisable).
         vocabulary: ``asr.text.Vocabulary`` (or its config dict); blank is index 0.
         feature_config: ``asr.features.FeatureConfig`` (or its dict).
+        spec_augment: ``asr.layers.SpecAugment`` arguments (a dict), or None for no SpecAugment;
+            active only in training.
     """
 
     def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
-                 **kwargs):
+                 spec_augment=None, **kwargs):
         if architecture not in ARCHITECTURES:
             raise ValueError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
         params = dict(params or {})
@@ -45,6 +48,8 @@ class AcousticModel(keras.Model):
         feature_lengths = keras.Input((), dtype="int32", name="feature_lengths")
         x = FeatureNormalization(feature_config.n_features, dtype="float32", name="normalize")(
             features, feature_lengths)
+        if spec_augment:
+            x = SpecAugment(**spec_augment, name="spec_augment")(x, feature_lengths)
         # === architecture ===
         try:
             logits, reductions = ARCHITECTURES[architecture](x, feature_lengths, vocabulary.size, **params)
@@ -55,6 +60,7 @@ class AcousticModel(keras.Model):
                          **kwargs)
         self.architecture, self.params = architecture, params
         self.vocabulary, self.feature_config = vocabulary, feature_config
+        self.spec_augment = dict(spec_augment) if spec_augment else None
         self.reductions = tuple(reductions)
 
     def output_lengths(self, lengths):
@@ -78,6 +84,7 @@ class AcousticModel(keras.Model):
     def get_config(self):
         return {"architecture": self.architecture, "params": self.params,
                 "vocabulary": self.vocabulary.get_config(), "feature_config": self.feature_config.to_dict(),
+                "spec_augment": self.spec_augment,
                 "name": self.name, "trainable": self.trainable}
 
     @classmethod

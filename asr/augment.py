@@ -1,0 +1,55 @@
+"""Data-pipeline augmentation of log-power features (``spectrogram``, ``log_mel``), per utterance.
+
+Applied by ``asr.data.CTCBatches(transform=...)`` with a generator seeded by (seed, epoch,
+batch), so runs are reproducible. Speed perturbation happens earlier, on the audio
+(``asr.data.prepare(speeds=...)``, cached per speed); SpecAugment is a model layer.
+
+Gain: ``g`` dB scales power by ``10**(g/10)``, i.e. adds ``g * ln(10) / 10`` to every log bin.
+Noise: stationary white-ish noise at an SNR drawn from ``noise_snr_db``, added in the power
+domain: ``log(exp(x) + n * e)``, ``n`` the noise power per bin relative to the utterance's
+mean power and ``e ~ Exp(1)`` the periodogram's fluctuation.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+LOG_POWER_KINDS = ("spectrogram", "log_mel")
+DB_TO_LOG = math.log(10.0) / 10.0  # dB of power -> natural-log units
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureAugment:
+    """``augment(features, rng) -> features`` for ``(frames, bins)`` log-power features."""
+
+    gain_db: float = 0.0  # random gain, uniform in [-gain_db, +gain_db]
+    noise_prob: float = 0.0  # probability that an utterance gets additive noise
+    noise_snr_db: tuple = (10.0, 30.0)  # SNR range, uniform
+
+    def __post_init__(self):
+        if self.gain_db < 0 or not 0 <= self.noise_prob <= 1:
+            raise ValueError(f"gain_db={self.gain_db} must be >= 0 and noise_prob={self.noise_prob} in [0, 1]")
+        if len(self.noise_snr_db) != 2 or self.noise_snr_db[0] > self.noise_snr_db[1]:
+            raise ValueError(f"noise_snr_db={self.noise_snr_db} must be a (low, high) pair")
+
+    @property
+    def active(self):
+        return self.gain_db > 0 or self.noise_prob > 0
+
+    def __call__(self, features, rng):
+        features = np.asarray(features, dtype=np.float32)
+        if self.noise_prob and rng.random() < self.noise_prob:
+            snr_db = rng.uniform(*self.noise_snr_db)
+            log_noise = np.log(np.mean(np.exp(features, dtype=np.float64))) - snr_db * DB_TO_LOG
+            fluctuation = rng.exponential(1.0, size=features.shape)
+            features = np.logaddexp(features, log_noise + np.log(fluctuation)).astype(np.float32)
+        if self.gain_db:
+            features = features + np.float32(rng.uniform(-self.gain_db, self.gain_db) * DB_TO_LOG)
+        return features
+
+
+def check_kind(augment, feature_kind):
+    if augment.active and feature_kind not in LOG_POWER_KINDS:
+        raise ValueError(f"gain/noise augmentation works on log-power features {LOG_POWER_KINDS}, "
+                         f"not features={feature_kind!r}")
