@@ -23,21 +23,23 @@ Example::
 
 import importlib
 
+# Names served lazily from their modules. None may equal a submodule's name: importing
+# ``asr.X`` sets the package attribute ``X`` to the module, which would hide a function ``X``
+# (hence ``asr.inference.transcribe``; training and evaluation live in ``asr.train``/``asr.evaluate``).
+
 __version__ = "0.1.0"
 
 _LAZY = {
     "load_model": "asr.models.acoustic",
     "AcousticModel": "asr.models.acoustic",
     "build_model": "asr.models",
-    "transcribe": "asr.transcribe",
+    "transcribe": "asr.inference",
     "load_audio": "asr.audio",
     "FeatureConfig": "asr.features",
     "extract_features": "asr.features",
     "Vocabulary": "asr.text",
     "normalize_transcript": "asr.text",
     "TrainConfig": "asr.train",
-    "train": "asr.train",
-    "evaluate": "asr.evaluate",
     "GreedyDecoder": "asr.decoding",
     "BeamSearchDecoder": "asr.decoding",
     "cer": "asr.metrics",

@@ -13,7 +13,7 @@ import numpy as np
 from asr.ctc import ctc_losses
 from asr.decoding import GreedyDecoder
 from asr.metrics import char_errors, word_errors
-from asr.transcribe import decode_logits, predict_logits
+from asr.inference import decode_logits, predict_logits
 
 CHECKPOINT = "checkpoint.keras"
 BEST = "best.keras"

@@ -134,7 +134,7 @@ def run_evaluate(args):
 
 def run_transcribe(args):
     from asr.models import load_model
-    from asr.transcribe import transcribe
+    from asr.inference import transcribe
 
     model = load_model(args.model, compile=False)
     texts = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
@@ -143,19 +143,27 @@ def run_transcribe(args):
         print(json.dumps({"path": path, "text": text}) if args.format == "jsonl" else text)
 
 
-def main(argv=None):
-    choose_backend()
-    args = make_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+def user_errors():
+    """Exceptions that describe bad input or a failed run: shown as one line, not a traceback.
+
+    (A function, so that callers choose the Keras backend before ``asr.train`` imports Keras.)
+    """
     from asr.audio import AudioError
     from asr.corpus.download import DownloadError
     from asr.text import TranscriptError
     from asr.train import TrainingDiverged
 
+    return AudioError, TranscriptError, DownloadError, TrainingDiverged, FileNotFoundError, ValueError
+
+
+def main(argv=None):
+    choose_backend()
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe}[args.command]
     try:
         command(args)
-    except (AudioError, TranscriptError, DownloadError, TrainingDiverged, FileNotFoundError, ValueError) as error:
+    except user_errors() as error:
         if args.verbose:
             raise
         print(f"asr {args.command}: error: {error}", file=sys.stderr)

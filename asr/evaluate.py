@@ -10,7 +10,7 @@ import numpy as np
 from asr.data import prepare
 from asr.decoding import BeamSearchDecoder, tune_beam_search
 from asr.metrics import char_errors, edit_counts, word_errors
-from asr.transcribe import decode_logits, make_decoder, predict_logits
+from asr.inference import decode_logits, make_decoder, predict_logits
 
 N_EXAMPLES = 5  # reference/hypothesis pairs shown in a report
 N_WORST = 5  # worst utterances (by CER) listed in a report

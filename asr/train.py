@@ -82,8 +82,10 @@ def _datasets(config, model, feature_config, train_entries, dev_entries):
                   output_lengths=model.output_lengths, progress=True)
     train_set = prepare(train_entries, name="train", speeds=config.speed_perturb or (1.0,), **common)
     dev_set = prepare(dev_entries, name="dev", **common)
-    for data in (train_set, dev_set):
+    for data, source in ((train_set, config.train_data), (dev_set, config.dev_data or config.train_data)):
         logger.info("%s", data.report)
+        if len(data) == 0:
+            raise ValueError(f"no usable utterances in {str(source)!r}: {data.report}")
     return train_set, dev_set
 
 
@@ -116,8 +118,6 @@ def train(config, resume=False, verbose="auto"):
     batches.epoch = state["epoch"] + 1
     if not resume:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
-    if len(dev_set) == 0:
-        raise ValueError(f"no usable dev utterances ({dev_set.report})")
     dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
     nan_guard = cb.StopOnNaN()
     callbacks = [cb.DevMetrics(dev_subset, config.batch_size), nan_guard,

@@ -3,6 +3,7 @@
 
     python recipes/spoken_digits.py                        # data from $ASR_DATA_DIR/fsdd
     python recipes/spoken_digits.py --epochs 1 --limit 200 --output-dir /tmp/digits   # smoke run
+    python recipes/spoken_digits.py --help                 # every asr.config.TrainConfig field is a flag
 
 Recordings 5-9 are the dev set (model selection), the rest train. Audio is resampled to the
 model's 16 kHz. Reports word accuracy on the test split for greedy decoding and for beam
@@ -17,20 +18,24 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
 from asr.backend import choose_backend  # noqa: E402
+from asr.cli import add_dataclass_arguments, dataclass_from_args, user_errors  # noqa: E402
+from asr.config import TrainConfig  # noqa: E402
 
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
+RECIPE = dict(  # defaults; every TrainConfig field is also a flag
+    output_dir="runs/spoken_digits", model="deepspeech", features="log_mel", epochs=15, batch_size=32,
+    learning_rate=2e-3, warmup_epochs=1.0, speed_perturb=(0.9, 1.0, 1.1),
+    model_params={"conv_filters": [96], "units": 96, "n_layers": 2, "dropout": 0.2},
+    spec_augment={"freq_masks": 2, "freq_mask_width": 10, "time_masks": 2, "time_mask_ratio": 0.1})
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", help="FSDD root or its recordings/ folder (default: $ASR_DATA_DIR/fsdd)")
-    p.add_argument("--output-dir", default="runs/spoken_digits")
-    p.add_argument("--epochs", type=int, default=25)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, help="use only every N-th recording (smoke runs)")
-    return p.parse_args(argv)
+    p.add_argument("--limit", type=int, help="use only about this many recordings, spread evenly (smoke runs)")
+    add_dataclass_arguments(p, TrainConfig)
+    args = p.parse_args(argv)
+    return args, dataclass_from_args(TrainConfig, args, TrainConfig(**RECIPE))
 
 
 def word_accuracy(references, hypotheses):
@@ -38,7 +43,7 @@ def word_accuracy(references, hypotheses):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args, config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     choose_backend()
     from asr.corpus import default_data_dir, write_manifest
@@ -46,7 +51,7 @@ def main(argv=None):
     from asr.decoding import BeamSearchDecoder
     from asr.evaluate import evaluate
     from asr.models import load_model
-    from asr.train import TrainConfig, train
+    from asr.train import train
 
     try:
         entries, report = read_fsdd(args.data_dir or default_data_dir() / "fsdd")
@@ -54,16 +59,12 @@ def main(argv=None):
         raise SystemExit(f"--data-dir: {error}") from None
     if args.limit:
         entries = entries[:: max(1, len(entries) // args.limit)]
-    out = pathlib.Path(args.output_dir)
+    out = pathlib.Path(config.output_dir)
     splits = dict(zip(("train", "dev", "test"), split_fsdd(entries)))
     for name, part in splits.items():
         write_manifest(part, out / f"{name}.jsonl")
-    config = TrainConfig(train_data=str(out / "train.jsonl"), dev_data=str(out / "dev.jsonl"), output_dir=str(out),
-                         model="deepspeech", features="log_mel", epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.learning_rate, seed=args.seed, warmup_epochs=1.0,
-                         model_params={"conv_filters": [96], "units": 96, "n_layers": 2, "dropout": 0.2},
-                         spec_augment={"freq_masks": 2, "freq_mask_width": 10, "time_masks": 2,
-                                       "time_mask_ratio": 0.1})
+    config = TrainConfig(**{**config.to_dict(), "train_data": str(out / "train.jsonl"),
+                            "dev_data": str(out / "dev.jsonl")})
     model = load_model(train(config)["model"], compile=False)
     results = {}
     for name, decoder in (("greedy", "greedy"),
@@ -82,4 +83,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except user_errors() as error:  # bad data or flags: one line, no traceback
+        raise SystemExit(f"{pathlib.Path(__file__).name}: error: {error}") from None

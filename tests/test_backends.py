@@ -45,7 +45,7 @@ def test_model_trained_under_another_backend_reloads_with_same_output(backend, t
 import json, numpy as np, keras
 from asr.features import FeatureConfig, extract_file
 from asr.models import build_model
-from asr.transcribe import transcribe
+from asr.inference import transcribe
 model = build_model("deepspeech", FeatureConfig("log_mel"), conv_filters=[8], units=8, n_layers=2, dropout=0.0,
                     spec_augment={{"time_masks": 2}})
 feats = extract_file({str(wav)!r}, model.feature_config)
@@ -69,7 +69,7 @@ json.dump(transcribe(model, [{str(wav)!r}], decoder="beam"), open({str(tmp_path 
 
     from asr.features import extract_file
     from asr.models import load_model
-    from asr.transcribe import transcribe
+    from asr.inference import transcribe
 
     model = load_model(tmp_path / "model.keras")
     feats = extract_file(wav, model.feature_config)

@@ -64,6 +64,7 @@ def test_train_flags_map_onto_config():
 
 
 def test_python_api_import():
-    code = "from asr import load_model, transcribe; from asr.models import cnn_rnn; print(cnn_rnn.__name__)"
+    code = ("import asr.evaluate; from asr import load_model, transcribe; from asr.models import cnn_rnn; "
+            "print(cnn_rnn.__name__, callable(transcribe), callable(load_model))")  # after the submodules load
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0 and result.stdout.strip() == "cnn_rnn", result.stderr
+    assert result.returncode == 0 and result.stdout.strip() == "cnn_rnn True True", result.stderr

@@ -62,6 +62,13 @@ def test_manifest_round_trip_and_bad_lines(tmp_path):
     assert report.skipped == {"invalid JSON": 1, "missing path/text": 1}
 
 
+def test_manifest_stores_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "audio").mkdir()
+    write_manifest([{"id": "a", "path": "audio/a.wav", "text": "a"}], tmp_path / "out" / "m.jsonl")
+    assert read_manifest(tmp_path / "out" / "m.jsonl")[0][0]["path"] == str(tmp_path / "audio" / "a.wav")
+
+
 def test_load_entries_dispatch(tmp_path):
     _fake_librispeech(tmp_path / "ls")
     assert len(load_entries(tmp_path / "ls")[0]) == 1

@@ -49,6 +49,17 @@ def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
         assert (out / name).is_file(), name
 
 
+def test_spoken_digits_recipe(tmp_path):
+    require(DATA_DIR / "fsdd")
+    stdout = recipe("spoken_digits", "--epochs", 1, "--limit", 200, "--output-dir", tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["splits"] == {"train": 160, "dev": 20, "test": 20}  # test = recordings 0-4
+    for name in ("greedy", "lexicon beam"):
+        result = report["test"][name]
+        assert 0 <= result["word_accuracy"] <= 1 and result["utterances"] == 20 and name in stdout
+    assert (tmp_path / "model.keras").is_file()
+
+
 def test_japanese_vowels_recipe(tmp_path):
     require(DATA_DIR / "timeseries" / "japanese_vowels")
     stdout = recipe("japanese_vowels", "--epochs", 1, "--limit", 60, "--output-dir", tmp_path)
@@ -77,7 +88,8 @@ def test_fibonacci_recipe(tmp_path):
     assert set(mse) == {"with attention", "without attention"}
 
 
-def test_missing_dataset_names_the_flag(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "recipes" / "japanese_vowels.py"), "--data-dir",
-                             str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+@pytest.mark.parametrize("name", ["japanese_vowels", "librispeech_mini", "spoken_digits"])
+def test_missing_dataset_names_the_flag(tmp_path, name):
+    result = subprocess.run([sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--data-dir", str(tmp_path),
+                             "--output-dir", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode != 0 and "--data-dir" in result.stderr and "Traceback" not in result.stderr

@@ -58,6 +58,14 @@ def test_resume_without_checkpoint_is_a_clear_error(tiny_corpus, tmp_path):
         train(config(tiny_corpus, tmp_path), resume=True, verbose=0)
 
 
+def test_corpus_without_usable_audio_is_a_clear_error(tiny_corpus, tmp_path):
+    bad = tmp_path / "bad.flac"
+    bad.write_bytes(b"not audio at all")
+    write_manifest([{"id": "bad-1", "path": str(bad), "text": "hello", "speaker": "x"}], tmp_path / "bad.jsonl")
+    with pytest.raises(ValueError, match=r"no usable utterances in .*bad.jsonl.*unusable audio"):
+        train(config(tiny_corpus, tmp_path, train_data=str(tmp_path / "bad.jsonl")), verbose=0)
+
+
 @keras.saving.register_keras_serializable(package="asr_tests")
 class ExplodeAfter(keras.optimizers.schedules.LearningRateSchedule):
     """A sane learning rate for ``steps`` steps, then an absurd one (weights overflow)."""

@@ -52,12 +52,18 @@ class SkipReport:
 
 
 def write_manifest(entries, path):
-    """Write utterance dicts as JSON lines (atomically)."""
+    """Write utterance dicts as JSON lines (atomically).
+
+    Audio paths are written absolute (an entry's relative path is taken as relative to the
+    working directory), so the manifest stays valid wherever it is written and read from.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         for entry in entries:
+            if "path" in entry:
+                entry = {**entry, "path": os.path.abspath(entry["path"])}
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
 

@@ -1,0 +1,28 @@
+"""The throughput benchmark's CPU smoke mode (the GPU figures come from the same script)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from conftest import ROOT
+
+
+def test_train_throughput_smoke(tmp_path):
+    pytest.importorskip("torch")  # the PyTorch reference is the yardstick
+    output = tmp_path / "bench.json"
+    backend = keras.backend.backend()
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "train_throughput.py"), "--smoke",
+                             "--backends", backend, "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=900,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {(row["path"], row["name"]): row for row in json.loads(output.read_text())}
+    assert set(rows) == {("pytorch", "pytorch cuDNN reference"), (f"asr/{backend}", "in-memory tensors"),
+                         (f"asr/{backend}", "real data loader")}, rows
+    for row in rows.values():
+        assert row["steps_per_s"] > 0 and row["audio_s_per_s"] > 0
+    assert "vs torch" in result.stdout
