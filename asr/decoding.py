@@ -53,12 +53,16 @@ def greedy_ids(logits, length):
 
 
 class GreedyDecoder:
+    """Best path: the most likely symbol per frame, repeats collapsed, blanks removed; runs of
+    spaces become one and the ends are stripped (as the beam search's output)."""
+
     def __init__(self, vocabulary):
         self.vocabulary = vocabulary
 
     def decode(self, logits, lengths=None):
         logits, lengths = _check(logits, lengths)
-        return [self.vocabulary.decode(greedy_ids(lg, n)) for lg, n in zip(logits, lengths)]
+        return [" ".join(self.vocabulary.decode(greedy_ids(lg, n)).split())
+                for lg, n in zip(logits, lengths)]
 
 
 class BeamSearchDecoder:

@@ -23,6 +23,13 @@ def peaked_logits(text, frames_per_char=3, noise=0.5, sharpness=8.0):
 
 def test_greedy_collapses_repeats_and_blanks():
     assert list(greedy_ids(np.eye(5)[[1, 1, 0, 1, 2, 2, 0, 0]], 8)) == [1, 1, 2]
+
+
+def test_greedy_text_has_single_inner_spaces():
+    space, a, b = 1, VOCAB.encode("a")[0], VOCAB.encode("b")[0]
+    path = [space, 0, a, space, 0, space, space, b, 0, space]  # " a  b " after collapsing
+    logits = np.eye(VOCAB.size)[path][None]
+    assert GreedyDecoder(VOCAB).decode(logits) == ["a b"]
     logits = np.stack([peaked_logits("hello world")])
     assert GreedyDecoder(VOCAB).decode(logits) == ["hello world"]
 
