@@ -87,5 +87,7 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main()
-    except user_errors() as error:  # bad data or flags: one line, no traceback
+    except Exception as error:  # bad data or flags: one line, no traceback
+        if not isinstance(error, user_errors()):
+            raise
         raise SystemExit(f"{pathlib.Path(__file__).name}: error: {error}") from None
