@@ -156,6 +156,16 @@ def user_errors():
     return AudioError, TranscriptError, DownloadError, TrainingDiverged, FileNotFoundError, ValueError
 
 
+def run_script(main, name):
+    """Run a recipe's ``main()``; a user error (bad data or flags) exits with one line, no traceback."""
+    try:
+        main()
+    except Exception as error:  # the error types are resolved only now: Keras loads after the backend choice
+        if not isinstance(error, user_errors()):
+            raise
+        raise SystemExit(f"{name}: error: {error}") from None
+
+
 def main(argv=None):
     choose_backend()
     args = make_parser().parse_args(argv)

@@ -20,7 +20,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
 from asr.backend import choose_backend  # noqa: E402
-from asr.cli import add_dataclass_arguments, dataclass_from_args, user_errors  # noqa: E402
+from asr.cli import add_dataclass_arguments, dataclass_from_args, run_script  # noqa: E402
 from asr.config import TrainConfig  # noqa: E402
 
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
@@ -85,9 +85,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # bad data or flags: one line, no traceback
-        if not isinstance(error, user_errors()):
-            raise
-        raise SystemExit(f"{pathlib.Path(__file__).name}: error: {error}") from None
+    run_script(main, pathlib.Path(__file__).name)
