@@ -35,9 +35,8 @@ class SpecAugment(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _bands(self, batch, count, size, max_width):
-        """(batch, size) bool: the union of ``count`` random bands per row inside ``[0, size_b)``.
-
-        ``size`` and ``max_width`` are (batch,) tensors (per-utterance limits)."""
+        """``(width, start)``, each ``(batch, count)``: ``count`` random bands per row, of width
+        ``0..max_width`` and inside ``[0, size)``; ``size``, ``max_width`` are ``(batch,)`` tensors."""
         size = ops.cast(ops.reshape(size, (-1, 1)), "float32")
         max_width = ops.cast(ops.reshape(max_width, (-1, 1)), "float32")
         u = keras.random.uniform((batch, count, 2), seed=self.seed_generator)
