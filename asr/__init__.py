@@ -2,14 +2,18 @@
 
 Data flow (one tensor layout, ``(batch, time, features)``; lengths travel with tensors)::
 
-    audio file  --asr.audio.load_audio------> float32 mono at the model's sample rate
-                --asr.features.extract------> (time, n_features)          NumPy
-                --asr.data.CTCBatches-------> features (B, T, F), feature_lengths (B,),
-                                              labels (B, L), label_lengths (B,)
-                --asr.models.build_model----> logits (B, T', vocab)      T' = model.output_lengths(T)
-                --asr.ctc.ctc_loss----------> keras.ops.ctc_loss with true lengths, blank = 0
-                --asr.decoding--------------> list[str]                  greedy | beam (+ n-gram LM)
-                --asr.metrics---------------> CER / WER
+    audio file  --asr.audio.load_audio----------> float32 mono at the model's sample rate
+                --asr.features.extract_features-> (time, n_features)          NumPy
+                --asr.utterances.prepare--------> UtteranceSet: features (cached) + labels
+                --asr.batches.CTCBatches--------> features (B, T, F), feature_lengths (B,),
+                                                  labels (B, L), label_lengths (B,)
+                --asr.models.build_model--------> logits (B, T', vocab)      T' = model.output_lengths(T)
+                --asr.ctc.ctc_loss--------------> keras.ops.ctc_loss with true lengths, blank = 0
+                --asr.decoding------------------> list[str]                  greedy | beam (+ n-gram LM)
+                --asr.metrics-------------------> CER / WER
+
+Text and tabular sequence tasks live apart, in ``asr.sequence``; both sides share
+``asr.layers`` and ``asr.padding``.
 
 Heavy modules (Keras) load lazily, so ``import asr`` is cheap and the command line can
 choose the Keras backend before Keras is imported.
@@ -52,5 +56,5 @@ __all__ = sorted(_LAZY)
 def __getattr__(name):
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        return getattr(module, "extract" if name == "extract_features" else name)
+        return getattr(module, name)
     raise AttributeError(f"module 'asr' has no attribute {name!r}")

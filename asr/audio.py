@@ -9,11 +9,13 @@ import os
 import numpy as np
 import soundfile as sf
 
+from asr.errors import AsrError, ConfigError
+
 SAMPLE_RATE = 16000  # Hz: LibriSpeech's rate and the default model rate
 RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler
 
 
-class AudioError(ValueError):
+class AudioError(AsrError, ValueError):
     """A file that cannot be used as audio (missing, corrupt, empty, non-finite)."""
 
 
@@ -42,7 +44,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE):
         float32 array, shape ``(samples,)``, values in [-1, 1] for PCM input.
     """
     if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ValueError(f"sample_rate={sample_rate!r} must be a positive integer")
+        raise ConfigError(f"sample_rate={sample_rate!r} must be a positive integer")
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise AudioError(f"audio file not found: {path!r}")

@@ -1,8 +1,8 @@
 """Data-pipeline augmentation of log-power features (``spectrogram``, ``log_mel``), per utterance.
 
-Applied by ``asr.data.CTCBatches(transform=...)`` with a generator seeded by (seed, epoch,
+Applied by ``asr.batches.CTCBatches(transform=...)`` with a generator seeded by (seed, epoch,
 batch), so runs are reproducible. Speed perturbation happens earlier, on the audio
-(``asr.data.prepare(speeds=...)``, cached per speed); SpecAugment is a model layer.
+(``asr.utterances.prepare(speeds=...)``, cached per speed); SpecAugment is a model layer.
 
 Gain: ``g`` dB scales power by ``10**(g/10)``, i.e. adds ``g * ln(10) / 10`` to every log bin.
 Noise: stationary white-ish noise at an SNR drawn from ``noise_snr_db``, added in the power
@@ -14,6 +14,8 @@ import dataclasses
 import math
 
 import numpy as np
+
+from asr.errors import ConfigError
 
 LOG_POWER_KINDS = ("spectrogram", "log_mel")
 DB_TO_LOG = math.log(10.0) / 10.0  # dB of power -> natural-log units
@@ -29,9 +31,9 @@ class FeatureAugment:
 
     def __post_init__(self):
         if self.gain_db < 0 or not 0 <= self.noise_prob <= 1:
-            raise ValueError(f"gain_db={self.gain_db} must be >= 0 and noise_prob={self.noise_prob} in [0, 1]")
+            raise ConfigError(f"gain_db={self.gain_db} must be >= 0 and noise_prob={self.noise_prob} in [0, 1]")
         if len(self.noise_snr_db) != 2 or self.noise_snr_db[0] > self.noise_snr_db[1]:
-            raise ValueError(f"noise_snr_db={self.noise_snr_db} must be a (low, high) pair")
+            raise ConfigError(f"noise_snr_db={self.noise_snr_db} must be a (low, high) pair")
 
     @property
     def active(self):
@@ -51,5 +53,5 @@ class FeatureAugment:
 
 def check_kind(augment, feature_kind):
     if augment.active and feature_kind not in LOG_POWER_KINDS:
-        raise ValueError(f"gain/noise augmentation works on log-power features {LOG_POWER_KINDS}, "
+        raise ConfigError(f"gain/noise augmentation works on log-power features {LOG_POWER_KINDS}, "
                          f"not features={feature_kind!r}")

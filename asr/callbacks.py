@@ -1,45 +1,32 @@
 """Training callbacks: dev CER/WER, atomic checkpoints with resumable state, NaN stop."""
 
-import json
 import math
-import os
 import pathlib
-import shutil
 import time
 
 import keras
 import numpy as np
+from keras import ops
 
-from asr.ctc import ctc_losses
+from asr.ctc import ctc_loss
 from asr.decoding import GreedyDecoder
-from asr.metrics import char_errors, word_errors
+from asr.files import BEST, CHECKPOINT, STATE, copy_atomic, save_model_atomic, write_json_atomic
 from asr.inference import decode_logits, predict_logits
-
-CHECKPOINT = "checkpoint.keras"
-BEST = "best.keras"
-STATE = "state.json"
+from asr.metrics import char_errors, word_errors
+from asr.padding import PAD_MULTIPLE, pad_batch
 
 
-def write_json_atomic(path, data):
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def save_model_atomic(model, path):
-    """Save to ``path`` via a temporary file, so an interruption never leaves half a model."""
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
-def copy_atomic(source, path):
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, path)
+def ctc_losses(logits, labels, batch_size=32):
+    """Per-utterance CTC loss of unpadded ``(frames, vocab)`` logits and label arrays (NumPy
+    in, NumPy out ``(n,)``), evaluated in padded batches of similar length."""
+    order = np.argsort([len(lg) for lg in logits], kind="stable")
+    out = np.zeros(len(logits), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        ids = order[start: start + batch_size]
+        padded, logit_lengths = pad_batch([logits[i] for i in ids], PAD_MULTIPLE)
+        label_batch, label_lengths = pad_batch([labels[i] for i in ids], dtype=np.int32)
+        out[ids] = ops.convert_to_numpy(ctc_loss(label_batch, padded, label_lengths, logit_lengths))
+    return out
 
 
 class DevMetrics(keras.callbacks.Callback):

@@ -13,7 +13,8 @@ import pathlib
 import sys
 import typing
 
-from asr.backend import choose_backend
+from asr.errors import AsrError
+from asr.keras_backend import choose_backend
 
 
 def _float_tuple(text):
@@ -84,17 +85,10 @@ def make_parser():
 
 
 def _decoder(args, vocabulary):
-    if args.decoder == "greedy":
-        return "greedy"
-    from asr.decoding import BeamSearchDecoder
-    from asr.lm import NGramLM
+    from asr.decoding import make_decoder
 
-    lm = NGramLM.read_arpa(args.lm) if args.lm else None
-    lexicon = None
-    if args.lexicon:
-        lexicon = pathlib.Path(args.lexicon).read_text(encoding="utf-8").split()
-    return BeamSearchDecoder(vocabulary, args.beam_width, lm=lm, lm_weight=args.lm_weight,
-                             word_bonus=args.word_bonus, lexicon=lexicon)
+    return make_decoder(args.decoder, vocabulary, beam_width=args.beam_width, lm=args.lm,
+                        lm_weight=args.lm_weight, word_bonus=args.word_bonus, lexicon=args.lexicon)
 
 
 def _load_eval_entries(source):
@@ -133,8 +127,8 @@ def run_evaluate(args):
 
 
 def run_transcribe(args):
-    from asr.models import load_model
     from asr.inference import transcribe
+    from asr.models import load_model
 
     model = load_model(args.model, compile=False)
     texts = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
@@ -143,26 +137,18 @@ def run_transcribe(args):
         print(json.dumps({"path": path, "text": text}) if args.format == "jsonl" else text)
 
 
-def user_errors():
-    """Exceptions that describe bad input or a failed run: shown as one line, not a traceback.
-
-    (A function, so that callers choose the Keras backend before ``asr.train`` imports Keras.)
-    """
-    from asr.audio import AudioError
-    from asr.corpus.download import DownloadError
-    from asr.text import TranscriptError
-    from asr.train import TrainingDiverged
-
-    return AudioError, TranscriptError, DownloadError, TrainingDiverged, FileNotFoundError, ValueError
+# Errors that describe bad input or a failed run: shown as one line, not a traceback. The
+# toolkit's own errors (``asr.errors.AsrError``: bad arguments, audio, transcripts, corpora,
+# downloads, diverged training) and missing/unreadable files; anything else is a bug and
+# keeps its traceback.
+USER_ERRORS = (AsrError, FileNotFoundError, IsADirectoryError, PermissionError)
 
 
 def run_script(main, name):
     """Run a recipe's ``main()``; a user error (bad data or flags) exits with one line, no traceback."""
     try:
         main()
-    except Exception as error:  # the error types are resolved only now: Keras loads after the backend choice
-        if not isinstance(error, user_errors()):
-            raise
+    except USER_ERRORS as error:
         raise SystemExit(f"{name}: error: {error}") from None
 
 
@@ -173,7 +159,7 @@ def main(argv=None):
     command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe}[args.command]
     try:
         command(args)
-    except user_errors() as error:
+    except USER_ERRORS as error:
         if args.verbose:
             raise
         print(f"asr {args.command}: error: {error}", file=sys.stderr)

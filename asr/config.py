@@ -5,6 +5,7 @@ import dataclasses
 import json
 import pathlib
 
+from asr.errors import ConfigError
 from asr.features import FeatureConfig
 
 
@@ -51,15 +52,15 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers"):
             if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
+                raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
         for name in ("learning_rate", "max_duration"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"TrainConfig {name}={getattr(self, name)!r} must be > 0")
+                raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be > 0")
         FeatureConfig(self.features)  # validates the kind
         for name in ("speed_perturb", "noise_snr_db"):  # JSON gives lists
             object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         if any(not 0.5 <= s <= 2.0 for s in self.speed_perturb):
-            raise ValueError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
+            raise ConfigError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
         self.feature_augment()  # validates gain/noise settings
 
     def feature_augment(self):

@@ -32,18 +32,3 @@ def required_frames(label_ids):
 def fits_ctc(label_ids, n_frames):
     """True when ``n_frames`` logits can align to ``label_ids`` (non-empty labels only)."""
     return len(label_ids) > 0 and required_frames(label_ids) <= n_frames
-
-
-def ctc_losses(logits, labels, batch_size=32):
-    """Per-utterance CTC loss of unpadded ``(frames, vocab)`` logits and label arrays (NumPy
-    in, NumPy out), evaluated in padded batches of similar length."""
-    from asr.data import PAD_MULTIPLE, pad_batch  # data imports ctc: import here
-
-    order = np.argsort([len(lg) for lg in logits], kind="stable")
-    out = np.zeros(len(logits), dtype=np.float32)
-    for start in range(0, len(order), batch_size):
-        ids = order[start: start + batch_size]
-        padded, logit_lengths = pad_batch([logits[i] for i in ids], PAD_MULTIPLE)
-        label_batch, label_lengths = pad_batch([labels[i] for i in ids], 1, dtype=np.int32)
-        out[ids] = ops.convert_to_numpy(ctc_loss(label_batch, padded, label_lengths, logit_lengths))
-    return out

@@ -10,9 +10,12 @@ the model) and ``lengths`` ``(batch,)`` the valid logit frames. Blank is index 0
 """
 
 import math
+import pathlib
+from typing import NamedTuple
 
 import numpy as np
 
+from asr.errors import ConfigError
 from asr.text import BLANK
 
 NEG_INF = -float("inf")
@@ -37,11 +40,34 @@ def log_softmax(logits):
 def _check(logits, lengths):
     logits = np.asarray(logits)
     if logits.ndim != 3:
-        raise ValueError(f"logits must have shape (batch, time, vocab), got {logits.shape}")
+        raise ConfigError(f"logits must have shape (batch, time, vocab), got {logits.shape}")
     lengths = np.full(len(logits), logits.shape[1]) if lengths is None else np.asarray(lengths)
     if lengths.shape != (len(logits),) or np.any(lengths > logits.shape[1]) or np.any(lengths < 0):
-        raise ValueError(f"lengths={lengths.tolist()} must be (batch,) values in [0, {logits.shape[1]}]")
+        raise ConfigError(f"lengths={lengths.tolist()} must be (batch,) values in [0, {logits.shape[1]}]")
     return logits, lengths
+
+
+class Prefix(NamedTuple):
+    """A beam-search hypothesis: its text, the finished words, the word being spelled, and
+    the word-level (LM + bonus) score of the finished words."""
+
+    text: str
+    words: tuple
+    partial: str
+    word_score: float
+
+
+class Beam(NamedTuple):
+    """CTC log-probabilities of a prefix ending in blank and in a non-blank symbol."""
+
+    blank: float
+    non_blank: float
+    prefix: Prefix
+
+    @property
+    def total(self):
+        """CTC log-probability plus the word-level score: the ranking criterion."""
+        return logaddexp(self.blank, self.non_blank) + self.prefix.word_score
 
 
 def greedy_ids(logits, length):
@@ -77,9 +103,9 @@ class BeamSearchDecoder:
     def __init__(self, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None,
                  cutoff_top_n=CUTOFF_TOP_N):
         if not isinstance(beam_width, int) or beam_width < 1:
-            raise ValueError(f"beam_width={beam_width!r} must be a positive integer")
+            raise ConfigError(f"beam_width={beam_width!r} must be a positive integer")
         if lm_weight < 0:
-            raise ValueError(f"lm_weight={lm_weight!r} must be >= 0")
+            raise ConfigError(f"lm_weight={lm_weight!r} must be >= 0")
         self.vocabulary, self.beam_width, self.lm = vocabulary, beam_width, lm
         self.lm_weight, self.word_bonus, self.cutoff_top_n = lm_weight, word_bonus, cutoff_top_n
         self.space = vocabulary.encode(" ")[0] if " " in vocabulary.symbols else None
@@ -105,21 +131,21 @@ class BeamSearchDecoder:
             self._lm_cache[key] = self.lm.log_prob(word, context)
         return self.lm_weight * self._lm_cache[key] + self.word_bonus
 
-    def _extend(self, state, char):
-        """New (text, words, partial, word_score) after emitting ``char``; None if banned."""
-        text, words, partial, score = state
+    def _extend(self, prefix, char):
+        """The ``Prefix`` after emitting ``char``; None if banned."""
+        text, words, partial, score = prefix
         if char == self.space:
             if not partial:
                 return None  # no leading or double spaces
             extra = self._word_score(words, partial)
-            return None if extra is None else (text + " ", words + (partial,), "", score + extra)
+            return None if extra is None else Prefix(text + " ", words + (partial,), "", score + extra)
         letter = self.vocabulary.symbols[char - 1]
         if self.word_prefixes is not None and partial + letter not in self.word_prefixes:
             return None
-        return (text + letter, words, partial + letter, score)
+        return Prefix(text + letter, words, partial + letter, score)
 
-    def _final_score(self, state):
-        _, words, partial, score = state
+    def _final_score(self, prefix):
+        _, words, partial, score = prefix
         if partial:
             extra = self._word_score(words, partial)
             if extra is None:
@@ -133,45 +159,77 @@ class BeamSearchDecoder:
     # === the search ===
     def decode_one(self, log_probs):
         """Decode one utterance's ``(time, vocab)`` log-probabilities to text."""
-        root = ("", (), "", 0.0)
-        beams = {"": (0.0, NEG_INF, root)}  # text -> (log p ending in blank, in non-blank, state)
+        beams = {"": Beam(0.0, NEG_INF, Prefix("", (), "", 0.0))}  # text -> Beam
         for frame in np.asarray(log_probs, dtype=np.float64):
             if frame[BLANK] >= BLANK_SKIP_LOG_PROB:
                 blank = float(frame[BLANK])
-                beams = {t: (logaddexp(b, nb) + blank, NEG_INF, s) for t, (b, nb, s) in beams.items()}
+                beams = {t: Beam(logaddexp(b.blank, b.non_blank) + blank, NEG_INF, b.prefix)
+                         for t, b in beams.items()}
                 continue
             top = np.argsort(frame)[::-1][: self.cutoff_top_n]
             chars = [int(c) for c in top if c != BLANK and frame[c] >= CUTOFF_LOG_PROB]
             beams = self._step(beams, frame.tolist(), chars)
-        ranked = sorted(((logaddexp(b, nb) + self._final_score(s), s[0]) for b, nb, s in beams.values()),
-                        reverse=True)
+        ranked = sorted(((logaddexp(b.blank, b.non_blank) + self._final_score(b.prefix), b.prefix.text)
+                         for b in beams.values()), reverse=True)
         return ranked[0][1].strip() if ranked and ranked[0][0] > NEG_INF else ""
 
     def _step(self, beams, frame, chars):
         new = {}
 
-        def add(state, blank=NEG_INF, non_blank=NEG_INF):
-            old_b, old_nb, _ = new.get(state[0], (NEG_INF, NEG_INF, state))
-            new[state[0]] = (logaddexp(old_b, blank), logaddexp(old_nb, non_blank), state)
+        def add(prefix, blank=NEG_INF, non_blank=NEG_INF):
+            old = new.get(prefix.text)
+            if old is not None:
+                blank, non_blank = logaddexp(old.blank, blank), logaddexp(old.non_blank, non_blank)
+            new[prefix.text] = Beam(blank, non_blank, prefix)
 
-        for text, (p_b, p_nb, state) in beams.items():
+        for text, (p_b, p_nb, prefix) in beams.items():
             total = logaddexp(p_b, p_nb)
-            add(state, blank=total + frame[BLANK])
+            add(prefix, blank=total + frame[BLANK])
             last = self._last_char(text)
             for c in chars:
                 if c == last:  # repeat: collapses unless separated by a blank
-                    add(state, non_blank=p_nb + frame[c])
+                    add(prefix, non_blank=p_nb + frame[c])
                     source = p_b
                 else:
                     source = total
-                extended = self._extend(state, c)
+                extended = self._extend(prefix, c)
                 if extended is not None:
                     add(extended, non_blank=source + frame[c])
-        ranked = sorted(new.items(), key=lambda kv: logaddexp(kv[1][0], kv[1][1]) + kv[1][2][3], reverse=True)
-        return dict(ranked[: self.beam_width])
+        ranked = sorted(new.values(), key=lambda beam: beam.total, reverse=True)
+        return {beam.prefix.text: beam for beam in ranked[: self.beam_width]}
 
     def _last_char(self, text):
         return self._index[text[-1]] if text else None
+
+
+def read_lexicon(path):
+    """Words of a lexicon file (whitespace-separated, e.g. one per line)."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"lexicon file not found: {str(path)!r}")
+    return path.read_text(encoding="utf-8").split()
+
+
+def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None):
+    """The one decoder factory: ``"greedy"``, ``"beam"`` or an object with ``decode`` (returned as is).
+
+    For ``"beam"``, ``lm`` is an ``asr.lm.NGramLM`` or the path of an ARPA file, and
+    ``lexicon`` an iterable of words or the path of a word-list file.
+    """
+    if hasattr(decoder, "decode"):
+        return decoder
+    if decoder == "greedy":
+        return GreedyDecoder(vocabulary)
+    if decoder != "beam":
+        raise ConfigError(f"decoder={decoder!r} must be 'greedy', 'beam' or an object with a decode() method")
+    if isinstance(lm, (str, pathlib.Path)):
+        from asr.lm import NGramLM
+
+        lm = NGramLM.read_arpa(lm)
+    if isinstance(lexicon, (str, pathlib.Path)):
+        lexicon = read_lexicon(lexicon)
+    return BeamSearchDecoder(vocabulary, beam_width, lm=lm, lm_weight=lm_weight, word_bonus=word_bonus,
+                             lexicon=lexicon)
 
 
 def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam_width=16,
@@ -186,7 +244,7 @@ def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam
     from asr.metrics import word_errors
 
     if len(logits) != len(references) or not logits:
-        raise ValueError(f"need as many logits ({len(logits)}) as references ({len(references)}), at least one")
+        raise ConfigError(f"need as many logits ({len(logits)}) as references ({len(references)}), at least one")
     table = []
     for weight in (lm_weights if lm is not None else (0.0,)):
         for bonus in word_bonuses:

@@ -7,10 +7,11 @@
 
 import numpy as np
 
-from asr.data import prepare
-from asr.decoding import BeamSearchDecoder, tune_beam_search
+from asr.decoding import BeamSearchDecoder, make_decoder, tune_beam_search
+from asr.errors import DataError
+from asr.inference import decode_logits, predict_logits
 from asr.metrics import char_errors, edit_counts, word_errors
-from asr.inference import decode_logits, make_decoder, predict_logits
+from asr.utterances import prepare
 
 N_EXAMPLES = 5  # reference/hypothesis pairs shown in a report
 N_WORST = 5  # worst utterances (by CER) listed in a report
@@ -36,7 +37,7 @@ def corpus_logits(model, entries, batch_size=16, cache_dir=None, name="corpus", 
     data = prepare(entries, model.feature_config, model.vocabulary, cache_dir=cache_dir, progress=progress,
                    name=name)
     if len(data) == 0:
-        raise ValueError(f"no usable utterances in corpus {name!r}: {data.report}")
+        raise DataError(f"no usable utterances in corpus {name!r}: {data.report}")
     return data, predict_logits(model, data.features, batch_size, progress)
 
 

@@ -11,7 +11,8 @@ import json
 
 import numpy as np
 
-from asr.audio import SAMPLE_RATE, load_audio
+from asr.audio import SAMPLE_RATE, AudioError, load_audio, resample
+from asr.errors import ConfigError
 
 HOP_LENGTH = 160  # 10 ms at 16 kHz
 SPECTROGRAM_N_FFT = 320  # 20 ms Hann window at 16 kHz -> 320 // 2 + 1 = 161 bins up to 8 kHz
@@ -51,7 +52,7 @@ class FeatureConfig:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ValueError(f"feature kind={self.kind!r} must be one of {KINDS}")
+            raise ConfigError(f"feature kind={self.kind!r} must be one of {KINDS}")
         n_fft, win_length, n_mels = _DEFAULTS[self.kind]
         for name, default in (("n_fft", n_fft), ("win_length", win_length), ("n_mels", n_mels)):
             if getattr(self, name) is None:
@@ -59,11 +60,11 @@ class FeatureConfig:
         for name in ("sample_rate", "hop_length", "n_fft", "win_length", "n_mfcc"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"FeatureConfig {name}={value!r} must be a positive integer")
+                raise ConfigError(f"FeatureConfig {name}={value!r} must be a positive integer")
         if self.win_length > self.n_fft:
-            raise ValueError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
+            raise ConfigError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
         if self.n_mels is not None and (not isinstance(self.n_mels, int) or self.n_mels <= 0):
-            raise ValueError(f"FeatureConfig n_mels={self.n_mels!r} must be a positive integer")
+            raise ConfigError(f"FeatureConfig n_mels={self.n_mels!r} must be a positive integer")
 
     @property
     def n_features(self):
@@ -84,7 +85,7 @@ class FeatureConfig:
         names = {field.name for field in dataclasses.fields(cls)}
         unknown = set(config) - names
         if unknown:
-            raise ValueError(f"unknown FeatureConfig fields {sorted(unknown)}; known: {sorted(names)}")
+            raise ConfigError(f"unknown FeatureConfig fields {sorted(unknown)}; known: {sorted(names)}")
         return cls(**config)
 
     def cache_key(self):
@@ -96,9 +97,9 @@ class FeatureConfig:
 def _check_audio(audio, min_samples):
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1:
-        raise ValueError(f"audio must be mono with shape (samples,), got shape {audio.shape}")
+        raise ConfigError(f"audio must be mono with shape (samples,), got shape {audio.shape}")
     if audio.size < min_samples:
-        raise ValueError(f"audio has {audio.size} samples, fewer than one analysis window ({min_samples})")
+        raise AudioError(f"audio has {audio.size} samples, fewer than one analysis window ({min_samples})")
     return audio
 
 
@@ -147,7 +148,7 @@ def log_mel(audio, sample_rate=SAMPLE_RATE, n_mels=N_MELS, n_fft=MEL_N_FFT, win_
     return np.log(mel.T + LOG_EPS).astype(np.float32)
 
 
-def extract(audio, config):
+def extract_features(audio, config):
     """Features of float32 mono ``audio`` (at ``config.sample_rate``) as ``(frames, n_features)``."""
     if config.kind == "spectrogram":
         return spectrogram(audio, config.sample_rate, config.n_fft, config.hop_length, config.max_freq)
@@ -157,15 +158,25 @@ def extract(audio, config):
     return log_mel(audio, config.sample_rate, config.n_mels, config.n_fft, config.win_length, config.hop_length)
 
 
-def extract_file(path, config):
-    """Load ``path`` at the config's sample rate and return its features."""
-    return extract(load_audio(path, config.sample_rate), config)
+def extract_file(path, config, speed=1.0):
+    """Load ``path`` at the config's sample rate and return its features.
+
+    ``speed`` != 1 plays the audio that much faster first (speed perturbation: the samples
+    are treated as recorded at ``sample_rate * speed`` and resampled to ``sample_rate``).
+    """
+    audio = load_audio(path, config.sample_rate)
+    if speed != 1.0:
+        audio = resample(audio, round(config.sample_rate * speed), config.sample_rate)
+    return extract_features(audio, config)
 
 
 class FeatureStats:
-    """Streaming per-dimension mean and standard deviation (float64 sums).
+    """Per-dimension mean and standard deviation, accumulated in float64 over any number of
+    ``(rows, dims)`` arrays (frames of utterances, or time steps of a series), then applied.
 
-    >>> stats = FeatureStats(); stats.update(features); mean, std = stats.result()
+    >>> stats = FeatureStats().update(features)        # as many times as needed
+    >>> mean, std = stats.result()                      # stored in a model (set_normalization)
+    >>> FeatureStats().fit(train).transform(test)       # standardise a table with train statistics
     """
 
     MIN_STD = 1e-5  # floor for constant dimensions so normalisation never divides by ~0
@@ -178,10 +189,28 @@ class FeatureStats:
         self.count += features.shape[0]
         self.total = self.total + features.sum(axis=0)
         self.total_sq = self.total_sq + np.square(features).sum(axis=0)
+        return self
+
+    def fit(self, data):
+        """Statistics of ``data`` (rows, dims) alone."""
+        self.__init__()
+        return self.update(data)
 
     def result(self):
+        """``(mean, std)`` float32 ``(dims,)``; ``std`` is floored at ``MIN_STD``."""
         if self.count == 0:
-            raise ValueError("FeatureStats has seen no frames: cannot compute mean/std")
+            raise ConfigError("FeatureStats has seen no frames: cannot compute mean/std")
         mean = self.total / self.count
         var = np.maximum(self.total_sq / self.count - np.square(mean), 0.0)
         return mean.astype(np.float32), np.maximum(np.sqrt(var), self.MIN_STD).astype(np.float32)
+
+    def transform(self, data):
+        """``(data - mean) / std`` as float32."""
+        mean, std = self.result()
+        return ((np.asarray(data, dtype=np.float32) - mean) / std).astype(np.float32)
+
+    def inverse(self, data, columns=None):
+        """Back to the original units; ``columns`` selects the statistics of those dimensions."""
+        mean, std = self.result()
+        columns = slice(None) if columns is None else columns
+        return np.asarray(data) * std[columns] + mean[columns]

@@ -2,14 +2,15 @@
 
 >>> from asr import load_model, transcribe
 >>> transcribe(load_model("model.keras"), ["a.wav", "b.flac"])          # greedy
->>> transcribe(model, paths, decoder=BeamSearchDecoder(model.vocabulary))
+>>> transcribe(model, paths, decoder="beam")                             # CTC prefix beam search
 """
 
 import numpy as np
 
-from asr.data import PAD_MULTIPLE, pad_batch
-from asr.decoding import BeamSearchDecoder, GreedyDecoder
+from asr.decoding import make_decoder
+from asr.errors import ConfigError
 from asr.features import extract_file
+from asr.padding import PAD_MULTIPLE, pad_batch
 
 DEFAULT_BATCH_SIZE = 16
 
@@ -20,7 +21,7 @@ def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=Fals
     Utterances are batched by length (similar lengths together) and returned in input order.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+        raise ConfigError(f"batch_size={batch_size!r} must be a positive integer")
     order = np.argsort([f.shape[0] for f in features], kind="stable")
     results = [None] * len(features)
     starts = range(0, len(order), batch_size)
@@ -36,17 +37,6 @@ def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=Fals
         for i, lg, n in zip(ids, logits, out_lengths):
             results[i] = lg[:n]
     return results
-
-
-def make_decoder(decoder, vocabulary, **options):
-    """A decoder object from ``"greedy"``, ``"beam"`` or an object with ``decode``."""
-    if hasattr(decoder, "decode"):
-        return decoder
-    if decoder == "greedy":
-        return GreedyDecoder(vocabulary)
-    if decoder == "beam":
-        return BeamSearchDecoder(vocabulary, **options)
-    raise ValueError(f"decoder={decoder!r} must be 'greedy', 'beam' or an object with a decode() method")
 
 
 def decode_logits(decoder, logits):

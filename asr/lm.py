@@ -13,6 +13,8 @@ import collections
 import math
 import pathlib
 
+from asr.errors import ConfigError
+
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 DISCOUNT = 0.75  # Kneser-Ney absolute discount (Chen & Goodman's single-D estimate is ~0.7-0.8)
 LOG10_ZERO = -99.0  # ARPA's "impossible" (used for <s>, which is never predicted)
@@ -31,9 +33,9 @@ class NGramLM:
     def train(cls, sentences, order=3, discount=DISCOUNT):
         """Estimate an interpolated Kneser-Ney model from whitespace-tokenised ``sentences``."""
         if not isinstance(order, int) or order < 1:
-            raise ValueError(f"order={order!r} must be a positive integer")
+            raise ConfigError(f"order={order!r} must be a positive integer")
         if not 0 < discount < 1:
-            raise ValueError(f"discount={discount!r} must be in (0, 1)")
+            raise ConfigError(f"discount={discount!r} must be in (0, 1)")
         counts = {n: collections.Counter() for n in range(1, order + 1)}
         for sentence in sentences:
             words = [BOS] + sentence.split() + [EOS]
@@ -41,7 +43,7 @@ class NGramLM:
                 for i in range(max(0, 1 - (n > 1)), len(words) - n + 1):
                     counts[n][tuple(words[i: i + n])] += 1
         if not counts[1]:
-            raise ValueError("cannot train a language model on no text")
+            raise ConfigError("cannot train a language model on no text")
         counts = _continuation_counts(counts, order)
         probs, backoffs = {}, {}
         vocab_size = len(counts[1]) + 1  # + <unk>
@@ -112,13 +114,13 @@ class NGramLM:
                 continue
             parts = line.split()
             if n == 0 or len(parts) < n + 1:
-                raise ValueError(f"{path}:{line_no}: malformed ARPA line {line!r}")
+                raise ConfigError(f"{path}:{line_no}: malformed ARPA line {line!r}")
             ngram = tuple(parts[1: n + 1])
             probs[n][ngram] = float(parts[0])
             if len(parts) > n + 1:
                 backoffs[n][ngram] = float(parts[n + 1])
         if 1 not in probs:
-            raise ValueError(f"{path}: no unigrams found; not an ARPA file?")
+            raise ConfigError(f"{path}: no unigrams found; not an ARPA file?")
         probs[1].setdefault((UNK,), LOG10_ZERO)
         return cls(max(probs), dict(probs), dict(backoffs))
 

@@ -8,6 +8,8 @@ import dataclasses
 
 from rapidfuzz.distance import Levenshtein
 
+from asr.errors import ConfigError
+
 
 @dataclasses.dataclass
 class ErrorCounts:
@@ -53,7 +55,7 @@ def _pairs(references, hypotheses):
     if isinstance(references, str):
         references, hypotheses = [references], [hypotheses]
     if len(references) != len(hypotheses):
-        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+        raise ConfigError(f"{len(references)} references but {len(hypotheses)} hypotheses")
     return zip(references, hypotheses)
 
 

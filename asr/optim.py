@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from asr.errors import ConfigError
+
 
 @keras.saving.register_keras_serializable(package="asr")
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
@@ -13,7 +15,7 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, peak, warmup_steps, total_steps, final_ratio=0.05):
         if peak <= 0 or total_steps < 1 or warmup_steps < 0 or not 0 <= final_ratio <= 1:
-            raise ValueError(f"WarmupCosine(peak={peak}, warmup_steps={warmup_steps}, total_steps={total_steps}, "
+            raise ConfigError(f"WarmupCosine(peak={peak}, warmup_steps={warmup_steps}, total_steps={total_steps}, "
                              f"final_ratio={final_ratio}): need peak > 0, total_steps >= 1, warmup_steps >= 0, "
                              "0 <= final_ratio <= 1")
         self.peak, self.warmup_steps = float(peak), int(warmup_steps)

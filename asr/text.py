@@ -16,6 +16,8 @@ Normalisation policy (``normalize_transcript``):
 import re
 import unicodedata
 
+from asr.errors import AsrError, ConfigError
+
 BLANK = 0
 DEFAULT_SYMBOLS = (" ", "'") + tuple("abcdefghijklmnopqrstuvwxyz")
 
@@ -26,14 +28,14 @@ _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
 
 
-class TranscriptError(ValueError):
+class TranscriptError(AsrError, ValueError):
     """A transcript that cannot be written with the vocabulary."""
 
 
 def number_to_words(number):
     """English words for a non-negative integer: ``105`` -> ``"one hundred five"``."""
     if number < 0:
-        raise ValueError(f"number={number} must be non-negative")
+        raise ConfigError(f"number={number} must be non-negative")
     if number < 20:
         return _ONES[number]
     if number < 100:
@@ -49,7 +51,7 @@ def number_to_words(number):
 def normalize_transcript(text, digits="spell"):
     """Normalise ``text`` to the default vocabulary's alphabet (see the module docstring)."""
     if digits not in ("spell", "error"):
-        raise ValueError(f"digits={digits!r} must be 'spell' or 'error'")
+        raise ConfigError(f"digits={digits!r} must be 'spell' or 'error'")
     text = unicodedata.normalize("NFKD", str(text).translate(_APOSTROPHES))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     if digits == "error" and re.search(r"\d", text):
@@ -72,7 +74,7 @@ class Vocabulary:
     def __init__(self, symbols=DEFAULT_SYMBOLS):
         symbols = tuple(symbols)
         if len(set(symbols)) != len(symbols) or any(len(s) != 1 for s in symbols):
-            raise ValueError(f"symbols={symbols!r} must be distinct single characters")
+            raise ConfigError(f"symbols={symbols!r} must be distinct single characters")
         self.symbols = symbols
         self._index = {symbol: i + 1 for i, symbol in enumerate(symbols)}
 

@@ -16,27 +16,29 @@ import pathlib
 import keras
 import numpy as np
 
-from asr import callbacks as cb
+from asr import files
+from asr.batches import CTCBatches
+from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN
+from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
 from asr.corpus import load_entries, speaker_split
-from asr.data import DEFAULT_CACHE_DIR, CTCBatches, prepare
-from asr.config import TrainConfig  # noqa: F401  (re-exported)
+from asr.errors import AsrError, ConfigError, DataError
 from asr.features import FeatureConfig, FeatureStats
 from asr.models import AcousticModel, build_model, load_model
 from asr.optim import make_optimizer
 from asr.plots import plot_history
+from asr.utterances import prepare
 
 logger = logging.getLogger("asr")
-FINAL_MODEL = "model.keras"
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(AsrError, RuntimeError):
     """The loss became NaN/inf; the message names the epoch/batch and the last good checkpoint."""
 
 
 def load_data(config):
     """``(train_entries, dev_entries, reports)`` from the config's data sources."""
     if not config.train_data:
-        raise ValueError("TrainConfig train_data is empty: pass a manifest or a LibriSpeech folder")
+        raise ConfigError("TrainConfig train_data is empty: pass a manifest or a LibriSpeech folder")
     train_entries, train_report = load_entries(config.train_data, config.max_duration)
     reports = [train_report]
     if config.dev_data:
@@ -60,8 +62,8 @@ def _build(config, feature_config):
         keras.config.set_dtype_policy("float32")
 
 
-def set_statistics(model, train_set):
-    """Per-dimension feature mean/std of the training set, stored in the model."""
+def set_normalization_from(model, train_set):
+    """Store the training set's per-dimension feature mean/std in the model."""
     stats = FeatureStats()
     for features in train_set.features:
         stats.update(features)
@@ -72,27 +74,26 @@ def export_inference_model(model, path):
     """Save ``model`` without optimizer state (a fresh, uncompiled copy with the same weights)."""
     fresh = AcousticModel.from_config(model.get_config())
     fresh.set_weights(model.get_weights())
-    cb.save_model_atomic(fresh, path)
+    files.save_model_atomic(fresh, path)
     return path
 
 
 def _datasets(config, model, feature_config, train_entries, dev_entries):
-    cache_dir = config.cache_dir or DEFAULT_CACHE_DIR
-    common = dict(feature_config=feature_config, vocabulary=model.vocabulary, cache_dir=cache_dir,
+    common = dict(feature_config=feature_config, vocabulary=model.vocabulary, cache_dir=config.cache_dir or None,
                   output_lengths=model.output_lengths, progress=True)
     train_set = prepare(train_entries, name="train", speeds=config.speed_perturb or (1.0,), **common)
     dev_set = prepare(dev_entries, name="dev", **common)
     for data, source in ((train_set, config.train_data), (dev_set, config.dev_data or config.train_data)):
         logger.info("%s", data.report)
         if len(data) == 0:
-            raise ValueError(f"no usable utterances in {str(source)!r}: {data.report}")
+            raise DataError(f"no usable utterances in {str(source)!r}: {data.report}")
     return train_set, dev_set
 
 
 def _resume_state(output_dir):
-    state_path = output_dir / cb.STATE
-    if not (output_dir / cb.CHECKPOINT).is_file() or not state_path.is_file():
-        raise FileNotFoundError(f"nothing to resume in {str(output_dir)!r}: no {cb.CHECKPOINT} and {cb.STATE}")
+    state_path = output_dir / files.STATE
+    if not (output_dir / files.CHECKPOINT).is_file() or not state_path.is_file():
+        raise FileNotFoundError(f"nothing to resume in {str(output_dir)!r}: no {files.CHECKPOINT} and {files.STATE}")
     return json.loads(state_path.read_text(encoding="utf-8"))
 
 
@@ -104,12 +105,12 @@ def train(config, resume=False, verbose="auto"):
     feature_config = FeatureConfig(config.features)
     train_entries, dev_entries, reports = load_data(config)
     state = _resume_state(output_dir) if resume else {"epoch": -1, "history": {}, "best": None}
-    model = load_model(output_dir / cb.CHECKPOINT) if resume else _build(config, feature_config)
+    model = load_model(output_dir / files.CHECKPOINT) if resume else _build(config, feature_config)
     train_set, dev_set = _datasets(config, model, feature_config, train_entries, dev_entries)
     if not resume:
-        set_statistics(model, train_set)
-    cb.write_json_atomic(output_dir / "config.json", config.to_dict())
-    cb.write_json_atomic(output_dir / "data_report.json",
+        set_normalization_from(model, train_set)
+    files.write_json_atomic(output_dir / files.CONFIG, config.to_dict())
+    files.write_json_atomic(output_dir / files.DATA_REPORT,
                          [r.to_dict() for r in reports] + [train_set.report.to_dict(), dev_set.report.to_dict()])
 
     augment = config.feature_augment()
@@ -119,12 +120,12 @@ def train(config, resume=False, verbose="auto"):
     if not resume:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
     dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
-    nan_guard = cb.StopOnNaN()
-    callbacks = [cb.DevMetrics(dev_subset, config.batch_size), nan_guard,
-                 cb.Checkpoint(output_dir, nan_guard, state["history"], best=state["best"])]
+    nan_guard = StopOnNaN()
+    callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
+                 Checkpoint(output_dir, nan_guard, state["history"], best=state["best"])]
     data = batches
     if keras.backend.backend() == "tensorflow":
-        from asr.tf_data import ReshuffleEachEpoch, to_tf_dataset
+        from asr.tf_dataset import ReshuffleEachEpoch, to_tf_dataset
 
         data = to_tf_dataset(batches)
         callbacks.insert(0, ReshuffleEachEpoch(batches))
@@ -133,17 +134,17 @@ def train(config, resume=False, verbose="auto"):
     if nan_guard.failed_at is not None:
         epoch, batch, loss = nan_guard.failed_at
         raise TrainingDiverged(f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training stopped. "
-                               f"The last good checkpoint is {output_dir / cb.CHECKPOINT} (resume with "
+                               f"The last good checkpoint is {output_dir / files.CHECKPOINT} (resume with "
                                f"--resume, perhaps with a lower --learning-rate).")
     return _finish(output_dir, callbacks[-1].history)
 
 
 def _finish(output_dir, history):
     """Export the best (else last) model for inference, write history and the training curve."""
-    source = output_dir / (cb.BEST if (output_dir / cb.BEST).is_file() else cb.CHECKPOINT)
-    export_inference_model(load_model(source), output_dir / FINAL_MODEL)
-    cb.write_json_atomic(output_dir / "history.json", history)
-    plot_history(history, output_dir / "training_curve.png")
+    source = output_dir / (files.BEST if (output_dir / files.BEST).is_file() else files.CHECKPOINT)
+    export_inference_model(load_model(source), output_dir / files.FINAL_MODEL)
+    files.write_json_atomic(output_dir / files.HISTORY, history)
+    plot_history(history, output_dir / files.TRAINING_CURVE)
     last = {k: v[-1] for k, v in history.items() if v}
-    return {"model": str(output_dir / FINAL_MODEL), "history": history, "final": last,
+    return {"model": str(output_dir / files.FINAL_MODEL), "history": history, "final": last,
             "best_val_cer": min(history.get("val_cer", [np.nan]))}

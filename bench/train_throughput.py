@@ -171,8 +171,9 @@ def _loader(features, labels, steps, folder, batch_size):
     import keras
     import numpy as np
 
-    from asr.corpus.manifest import SkipReport
-    from asr.data import CTCBatches, UtteranceSet
+    from asr.batches import CTCBatches
+    from asr.skip_report import SkipReport
+    from asr.utterances import UtteranceSet
 
     n = len(features) * steps
     for i in range(len(features)):
@@ -182,7 +183,7 @@ def _loader(features, labels, steps, folder, batch_size):
                         SkipReport())
     batches = CTCBatches(data, batch_size, shuffle=False, pad_multiple=8, workers=2)
     if keras.backend.backend() == "tensorflow":
-        from asr.tf_data import to_tf_dataset
+        from asr.tf_dataset import to_tf_dataset
 
         return to_tf_dataset(batches)
     return batches

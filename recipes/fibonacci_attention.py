@@ -16,7 +16,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
-from asr.backend import choose_backend  # noqa: E402
+from asr.keras_backend import choose_backend  # noqa: E402
 
 N_NUMBERS = 1200  # Fibonacci numbers generated (F_1200 ~ 2.7e250 still fits a float64)
 TEST_FRACTION = 0.3

@@ -5,7 +5,7 @@
     python recipes/japanese_vowels.py --epochs 2 --limit 60 --output-dir /tmp/jv   # smoke run
 
 Model: the CNN-RNN fusion (a masked GRU branch and a Conv1D-BN-ReLU branch with masked
-average pooling), or (``--model attention``) BiGRU + AttentionWithContext (``asr.models.sequence``).
+average pooling), or (``--model attention``) BiGRU + AttentionWithContext (``asr.sequence.models``).
 Baseline: logistic regression on per-channel mean/std/min/max/first/last of each series.
 Writes report.json (test accuracy of both) to --output-dir.
 """
@@ -17,8 +17,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
-from asr.backend import choose_backend  # noqa: E402
-
+from asr.keras_backend import choose_backend  # noqa: E402
 
 MODEL_NAMES = {"attention": "BiGRU + AttentionWithContext", "cnn_rnn": "CNN-RNN fusion (GRU + FCN branches)"}
 
@@ -54,16 +53,18 @@ def main(argv=None):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from asr.corpus import default_data_dir
-    from asr.corpus.sequences import read_ts
-    from asr.models.sequence import attention_classifier, cnn_rnn_classifier, compile_for_task
-    from asr.sequence_data import Standardizer, pad_sequences
+    from asr.features import FeatureStats
+    from asr.padding import pad_batch
+    from asr.paths import default_data_dir
+    from asr.sequence.corpora import read_ts
+    from asr.sequence.models import attention_classifier, cnn_rnn_classifier, compile_for_task
 
     folder = pathlib.Path(args.data_dir or default_data_dir() / "timeseries" / "japanese_vowels")
     if not (folder / "JapaneseVowels_TRAIN.ts").is_file():
         raise SystemExit(f"--data-dir: JapaneseVowels_TRAIN.ts not found in {folder}")
     (train_x, train_y), (test_x, test_y) = [read_ts(folder / f"JapaneseVowels_{part}.ts") for part in ("TRAIN", "TEST")]
-    train_x, train_y, test_x, test_y = train_x[: args.limit], train_y[: args.limit], test_x[: args.limit], test_y[: args.limit]
+    limit = slice(args.limit)
+    train_x, train_y, test_x, test_y = train_x[limit], train_y[limit], test_x[limit], test_y[limit]
     classes = sorted(set(train_y), key=int)
     to_index = {c: i for i, c in enumerate(classes)}
     train_y, test_y = (np.array([to_index[c] for c in labels]) for labels in (train_y, test_y))
@@ -75,9 +76,9 @@ def main(argv=None):
 
     # === model: standardise with training frames only, pad with 0 and mask (a real frame is never all-zero) ===
     keras.utils.set_random_seed(args.seed)
-    standardizer = Standardizer().fit(np.concatenate(train_x))
-    x_train, _ = pad_sequences([standardizer.transform(s) for s in train_x])
-    x_test, _ = pad_sequences([standardizer.transform(s) for s in test_x])
+    standardizer = FeatureStats().fit(np.concatenate(train_x))
+    x_train, _ = pad_batch([standardizer.transform(s) for s in train_x])
+    x_test, _ = pad_batch([standardizer.transform(s) for s in test_x])
     if args.model == "attention":
         network = attention_classifier(12, len(classes), units=args.units, dropout=0.3)
     else:

@@ -22,9 +22,9 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
-from asr.backend import choose_backend  # noqa: E402
 from asr.cli import add_dataclass_arguments, dataclass_from_args, run_script  # noqa: E402
 from asr.config import TrainConfig  # noqa: E402
+from asr.keras_backend import choose_backend  # noqa: E402
 
 DEFAULT_DOWNLOAD = pathlib.Path.home() / ".cache" / "asr" / "mini_librispeech"
 RECIPE = dict(  # the small-data configuration (see README: chosen by speaker-disjoint experiments)
@@ -73,10 +73,11 @@ def main(argv=None):
     args, config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     logging.info("Keras backend: %s", choose_backend())
-    from asr.corpus import default_data_dir, read_transcribed_folder
+    from asr.corpus import read_transcribed_folder
     from asr.evaluate import compare_decoders, evaluate_with_lm
     from asr.lm import NGramLM
     from asr.models import load_model
+    from asr.paths import default_data_dir
     from asr.train import train
 
     train_entries, dev_entries, test_entries = make_splits(args, config)

@@ -19,9 +19,9 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run from a checkout
-from asr.backend import choose_backend  # noqa: E402
 from asr.cli import add_dataclass_arguments, dataclass_from_args, run_script  # noqa: E402
 from asr.config import TrainConfig  # noqa: E402
+from asr.keras_backend import choose_backend  # noqa: E402
 
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
 RECIPE = dict(  # defaults; every TrainConfig field is also a flag
@@ -48,11 +48,12 @@ def main(argv=None):
     args, config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     choose_backend()
-    from asr.corpus import default_data_dir, write_manifest
+    from asr.corpus import write_manifest
     from asr.corpus.fsdd import read_fsdd, split_fsdd
     from asr.decoding import BeamSearchDecoder
     from asr.evaluate import evaluate
     from asr.models import load_model
+    from asr.paths import default_data_dir
     from asr.train import train
 
     try:

@@ -48,6 +48,17 @@ def write_tone(path, seconds=1.0, sample_rate=16000, channels=1, subtype="PCM_16
     return path
 
 
+def fake_librispeech(root):
+    """A LibriSpeech-layout folder with one good line, an empty, an unencodable and a missing-audio line."""
+    chapter = root / "train" / "19" / "198"
+    chapter.mkdir(parents=True)
+    for i in range(3):
+        write_tone(chapter / f"19-198-000{i}.flac", 1.0)
+    (chapter / "19-198.trans.txt").write_text(
+        "19-198-0000 HELLO WORLD\n19-198-0001 \n19-198-0002 CAFÉ Ω\n19-198-0003 MISSING AUDIO\n")
+    return root
+
+
 def run_python(code, env=None, timeout=600):
     """Run ``code`` in a fresh interpreter (same backend unless ``env`` overrides it)."""
     full_env = {**os.environ, **(env or {})}

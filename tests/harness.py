@@ -1,12 +1,16 @@
-"""Shared layer-test harness (keras-hub style): config round trip, one ``fit`` step, and
-``.keras`` save -> reload in a fresh process under safe_mode=True (one process for all
-cases, since starting one costs seconds)."""
+"""Shared layer-test harness, after keras-hub's ``TestCase.run_layer_test``.
+
+``run_layer_test`` checks, for one layer: config round trip, output shape, number of
+trainable weights, one ``fit`` step that changes the weights, and ``.keras`` save -> load
+under ``safe_mode=True`` with identical outputs. ``fit_and_save`` +
+``check_reload_in_fresh_process`` repeat the reload in a new interpreter that imports only
+``asr.models`` (one process for many layers, since starting one costs seconds).
+"""
 
 import json
 
 import keras
 import numpy as np
-
 from conftest import run_python
 
 
@@ -14,6 +18,49 @@ def check_config_round_trip(layer):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
+
+
+def _as_tuple(input_data):
+    return tuple(input_data) if isinstance(input_data, (tuple, list)) else (input_data,)
+
+
+def _functional(cls, init_kwargs, arrays, mask_value):
+    """A model ``inputs -> [Masking] -> layer`` for the given example arrays."""
+    inputs = [keras.Input(a.shape[1:], dtype=str(a.dtype), name=f"input_{i}") for i, a in enumerate(arrays)]
+    first = keras.layers.Masking(mask_value, name="masking")(inputs[0]) if mask_value is not None else inputs[0]
+    layer = cls(**init_kwargs)
+    return keras.Model(inputs, layer(first, *inputs[1:])), layer
+
+
+def run_layer_test(cls, init_kwargs, input_data, expected_output_shape, expected_num_trainable_weights,
+                   tmp_path, mask_value=None, run_training_step=True):
+    """Check one layer class end to end (see the module docstring).
+
+    Args:
+        input_data: one array, or a tuple of arrays passed positionally (e.g. ``(x, lengths)``).
+        mask_value: put ``keras.layers.Masking(mask_value)`` before the layer (masked layers).
+        run_training_step: False for layers whose output is not trainable (lengths, masks).
+    """
+    check_config_round_trip(cls(**init_kwargs))
+    arrays = _as_tuple(input_data)
+    model, layer = _functional(cls, init_kwargs, arrays, mask_value)
+    output = np.asarray(model.predict_on_batch(list(arrays)))
+    assert output.shape == tuple(expected_output_shape), f"{cls.__name__}: {output.shape}"
+    assert len(layer.trainable_weights) == expected_num_trainable_weights, \
+        f"{cls.__name__}: {len(layer.trainable_weights)} trainable weights"
+    if run_training_step:
+        before = [np.array(w) for w in layer.trainable_weights]
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        target = np.random.default_rng(0).normal(size=output.shape).astype("float32")
+        loss = model.train_on_batch(list(arrays), target)
+        assert np.isfinite(loss), f"{cls.__name__}: loss {loss}"
+        after = [np.array(w) for w in layer.trainable_weights]
+        assert all(not np.array_equal(a, b) for a, b in zip(before, after)), f"{cls.__name__}: weights unchanged"
+        output = np.asarray(model.predict_on_batch(list(arrays)))
+    path = tmp_path / f"{cls.__name__}.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(reloaded.predict_on_batch(list(arrays))), output, rtol=1e-5, atol=1e-5)
 
 
 def _tiny_model(layer_factory, input_shape, with_lengths, output_units=3):

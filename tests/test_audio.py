@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import write_tone
 
 from asr.audio import AudioError, audio_info, load_audio
-from conftest import write_tone
 
 
 @pytest.mark.parametrize("rate, channels, subtype", [(16000, 1, "PCM_16"), (44100, 2, "PCM_24"),

@@ -1,7 +1,8 @@
 """Run the backend-sensitive tests again under every other installed Keras backend.
 
 The main run uses $KERAS_BACKEND (TensorFlow by default); each other installed backend
-runs the layer, model, length, CTC, training and sequence-layer tests in a fresh interpreter.
+runs every test marked ``backend_sensitive`` (layers, models, lengths, CTC, training,
+sequence builders) in a fresh interpreter, with ``KERAS_BACKEND`` as the parameter.
 """
 
 import importlib.util
@@ -11,17 +12,8 @@ import sys
 
 import keras
 import pytest
-
 from conftest import ROOT
 
-BACKEND_TESTS = ["tests/test_layers.py", "tests/test_models.py", "tests/test_ctc.py", "tests/test_train.py",
-                 "tests/test_lengths.py::test_model_output_lengths_equal_real_shape",
-                 "tests/test_lengths.py::test_padding_does_not_change_valid_outputs",
-                 "tests/test_sequence.py::test_layer_harness",
-                 "tests/test_sequence.py::test_padded_plus_mask_equals_unpadded",
-                 "tests/test_sequence.py::test_fully_masked_rows_are_finite",
-                 "tests/test_sequence.py::test_builder_shapes_and_padding_invariance",
-                 "tests/test_sequence.py::test_stateful_lstm_carries_state_across_calls"]
 OTHERS = [b for b in ("tensorflow", "jax", "torch") if b != keras.backend.backend()]
 
 
@@ -30,8 +22,8 @@ def test_suite_under_backend(backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *BACKEND_TESTS],
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=1500)
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "backend_sensitive", "tests"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=1500)
     assert result.returncode == 0, f"under {backend}:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
 
 
@@ -68,8 +60,8 @@ json.dump(transcribe(model, [{str(wav)!r}], decoder="beam"), open({str(tmp_path 
     import numpy as np
 
     from asr.features import extract_file
-    from asr.models import load_model
     from asr.inference import transcribe
+    from asr.models import load_model
 
     model = load_model(tmp_path / "model.keras")
     feats = extract_file(wav, model.feature_config)

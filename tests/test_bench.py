@@ -7,7 +7,6 @@ import sys
 
 import keras
 import pytest
-
 from conftest import ROOT
 
 

@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
+from asr.metrics import cer
+from asr.text import normalize_transcript
 
 
 def asr(*args, timeout=600):
@@ -25,7 +27,13 @@ def test_transcribe_real_wavs_text_and_jsonl(small_model_path, librivox_dir):
                  "--beam-width", "4")
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
-    assert line["path"] == str(wavs[0]) and isinstance(line["text"], str)
+    from asr.decoding import make_decoder
+    from asr.inference import transcribe
+    from asr.models import load_model
+
+    model = load_model(small_model_path)
+    expected = transcribe(model, [wavs[0]], decoder=make_decoder("beam", model.vocabulary, beam_width=4))
+    assert line == {"path": str(wavs[0]), "text": expected[0]}
 
 
 def test_evaluate_writes_report(small_model_path, librivox_dir, tmp_path):
@@ -34,7 +42,10 @@ def test_evaluate_writes_report(small_model_path, librivox_dir, tmp_path):
                  tmp_path / "align.png")
     assert result.returncode == 0, result.stderr
     data = json.loads(report.read_text())
-    assert data["utterances"] == 5 and 0 <= data["cer"]["rate"] and len(data["examples"]) == 5
+    assert data["utterances"] == 5 and len(data["examples"]) == 5
+    references = [row["reference"] for row in data["examples"]]
+    assert data["cer"]["rate"] == pytest.approx(cer(references, [row["hypothesis"] for row in data["examples"]]))
+    assert references[0] == normalize_transcript(sorted(librivox_dir.glob("*.txt"))[0].read_text())
     assert {"substitutions", "deletions", "insertions"} <= set(data["wer"])
     assert (tmp_path / "align.png").stat().st_size > 1000
 
@@ -59,7 +70,8 @@ def test_train_flags_map_onto_config():
     args = make_parser().parse_args(["train", "--batch-size", "4", "--no-sortagrad", "--model-params",
                                      '{"units": 8}', "--learning-rate", "0.01"])
     config = dataclass_from_args(TrainConfig, args)
-    assert (config.batch_size, config.sortagrad, config.model_params, config.learning_rate) == (4, False, {"units": 8}, 0.01)
+    assert (config.batch_size, config.sortagrad, config.model_params, config.learning_rate) == \
+        (4, False, {"units": 8}, 0.01)
     assert config.epochs == TrainConfig().epochs
 
 

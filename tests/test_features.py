@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-
-from asr.features import FeatureConfig, FeatureStats, extract, extract_file, log_mel, mfcc, spectrogram
 from conftest import write_tone
+
+from asr.features import FeatureConfig, FeatureStats, extract_features, extract_file, log_mel, mfcc, spectrogram
 
 RNG = np.random.default_rng(0)
 AUDIO = (0.1 * RNG.normal(size=16000)).astype(np.float32)  # 1 s at 16 kHz
@@ -38,7 +38,7 @@ def test_log_mel_matches_librosa():
 def test_config_defaults_and_extract(kind, n):
     config = FeatureConfig(kind)
     assert config.n_features == n
-    assert extract(AUDIO, config).shape[1] == n
+    assert extract_features(AUDIO, config).shape[1] == n
     assert FeatureConfig.from_dict(config.to_dict()) == config
 
 

@@ -4,10 +4,10 @@ utterances, then `asr transcribe` reads one of them back (CER < 0.1)."""
 import json
 
 import pytest
+from test_cli import asr
 
 from asr.corpus import read_librispeech, write_manifest
 from asr.metrics import cer
-from test_cli import asr
 
 N_UTTERANCES = 5
 COPIES = 4  # each epoch sees every utterance 4 times: fewer per-epoch overheads

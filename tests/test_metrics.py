@@ -1,6 +1,7 @@
 import jiwer
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asr.metrics import cer, char_errors, edit_counts, wer, word_errors
 

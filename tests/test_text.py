@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asr.text import BLANK, DEFAULT_SYMBOLS, TranscriptError, Vocabulary, normalize_transcript, number_to_words
 

@@ -7,18 +7,9 @@ was skipped, by reason, so that nothing is dropped silently.
 import pathlib
 
 from asr.corpus.librispeech import read_librispeech, read_transcribed_folder
-from asr.corpus.manifest import (
-    SkipReport,
-    default_data_dir,
-    random_split,
-    read_manifest,
-    speaker_split,
-    write_manifest,
-)
+from asr.corpus.manifest import random_split, read_manifest, speaker_split, write_manifest
 
 __all__ = [
-    "SkipReport",
-    "default_data_dir",
     "load_entries",
     "random_split",
     "read_librispeech",

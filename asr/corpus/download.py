@@ -8,6 +8,8 @@ import tarfile
 import urllib.error
 import urllib.request
 
+from asr.errors import AsrError, ConfigError
+
 MINI_LIBRISPEECH = {  # subset -> (url, md5), from openslr.org/31 md5sum.txt
     "train-clean-5": ("https://www.openslr.org/resources/31/train-clean-5.tar.gz",
                       "5df7d4e78065366204ca6845bb08f490"),
@@ -18,7 +20,7 @@ CHUNK_BYTES = 1 << 20  # 1 MiB read/hash chunks
 TIMEOUT_SECONDS = 30
 
 
-class DownloadError(RuntimeError):
+class DownloadError(AsrError, RuntimeError):
     """A download that failed, or an archive that did not verify; the message says what to do."""
 
 
@@ -96,7 +98,7 @@ def fetch_mini_librispeech(root, subsets=tuple(MINI_LIBRISPEECH), progress=True)
     root = pathlib.Path(root)
     for subset in subsets:
         if subset not in MINI_LIBRISPEECH:
-            raise ValueError(f"subset={subset!r} must be one of {sorted(MINI_LIBRISPEECH)}")
+            raise ConfigError(f"subset={subset!r} must be one of {sorted(MINI_LIBRISPEECH)}")
         if (root / "LibriSpeech" / subset).is_dir():
             continue
         url, md5 = MINI_LIBRISPEECH[subset]

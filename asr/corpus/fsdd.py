@@ -4,7 +4,7 @@ import pathlib
 import re
 
 from asr.audio import AudioError, audio_info
-from asr.corpus.manifest import SkipReport
+from asr.skip_report import SkipReport
 from asr.text import number_to_words
 
 _NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")

@@ -4,7 +4,7 @@ and a reader for a plain folder of audio files with one ``.txt`` transcript each
 import pathlib
 
 from asr.audio import AudioError, audio_info
-from asr.corpus.manifest import SkipReport
+from asr.skip_report import SkipReport
 from asr.text import TranscriptError, Vocabulary, normalize_transcript
 
 AUDIO_EXTENSIONS = (".flac", ".wav", ".ogg")
@@ -57,7 +57,7 @@ def read_librispeech(root, vocabulary=None, max_duration=None):
     if not transcripts:
         raise FileNotFoundError(f"no *.trans.txt transcripts below {str(root)!r}: is it a LibriSpeech folder?")
     for trans in transcripts:
-        for line_no, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
+        for line in trans.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             utt_id, _, raw_text = line.strip().partition(" ")

@@ -8,8 +8,15 @@ from asr.layers.lengths import (
     reverse_within_lengths,
     sequence_mask,
 )
-from asr.layers.masking import DropMask, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, MaskFromValue
-from asr.layers.normalization import FeatureNormalization, SequenceBatchNorm, ZeroPadding
+from asr.layers.masking import (
+    DropMask,
+    MaskedGlobalAveragePooling1D,
+    MaskedGlobalMaxPooling1D,
+    MaskFromValue,
+    ZeroPaddedFrames,
+    frame_mask,
+)
+from asr.layers.normalization import FeatureNormalization, SequenceBatchNorm
 from asr.layers.specaugment import SpecAugment
 
 __all__ = [
@@ -24,8 +31,9 @@ __all__ = [
     "MaskedGlobalMaxPooling1D",
     "SequenceBatchNorm",
     "SpecAugment",
-    "ZeroPadding",
+    "ZeroPaddedFrames",
     "conv_output_length",
+    "frame_mask",
     "masked_softmax",
     "reverse_within_lengths",
     "sequence_mask",

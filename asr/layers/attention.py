@@ -8,6 +8,8 @@ With ``return_attention=True`` they return ``(pooled, weights)``, weights ``(bat
 import keras
 from keras import ops
 
+from asr.errors import ConfigError
+
 
 def masked_softmax(scores, mask=None):
     """Softmax over axis 1 of ``scores`` (batch, time) where ``mask`` is True; masked steps get
@@ -107,7 +109,7 @@ class AttentionPooling(_AttentionPooling):
     def __init__(self, units=None, return_attention=False, **kwargs):
         super().__init__(return_attention=return_attention, **kwargs)
         if units is not None and (not isinstance(units, int) or units < 1):
-            raise ValueError(f"units={units!r} must be a positive integer or None")
+            raise ConfigError(f"units={units!r} must be a positive integer or None")
         self.units = units
 
     def build(self, x_shape):

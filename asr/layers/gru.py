@@ -23,6 +23,7 @@ reloads under any other. ``implementation`` picks how they are run:
 import keras
 from keras import ops
 
+from asr.errors import ConfigError
 from asr.layers.lengths import reverse_within_lengths, sequence_mask
 
 IMPLEMENTATIONS = ("auto", "keras", "fused", "cudnn")
@@ -39,14 +40,14 @@ def _on_gpu(backend):
 
 def resolve_implementation(implementation):
     if implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"implementation={implementation!r} must be one of {IMPLEMENTATIONS}")
+        raise ConfigError(f"implementation={implementation!r} must be one of {IMPLEMENTATIONS}")
     backend = keras.backend.backend()
     if implementation == "auto":
         if backend == "torch" or (backend == "jax" and _on_gpu(backend)):
             return _FAST_PATH[backend]
         return "keras"
     if implementation != "keras" and _FAST_PATH.get(backend) != implementation:
-        raise ValueError(f"implementation={implementation!r} is not available on the {backend!r} backend")
+        raise ConfigError(f"implementation={implementation!r} is not available on the {backend!r} backend")
     return implementation
 
 
@@ -76,7 +77,7 @@ class GRU(keras.layers.Layer):
                  kernel_regularizer=None, recurrent_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
-            raise ValueError(f"units={units!r} must be a positive integer")
+            raise ConfigError(f"units={units!r} must be a positive integer")
         resolve_implementation(implementation)  # validates early
         self.units, self.bidirectional = units, bool(bidirectional)
         self.return_sequences, self.implementation = bool(return_sequences), implementation

@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from asr.errors import ConfigError
+
 PADDINGS = ("valid", "same", "causal", "full")
 
 
@@ -19,10 +21,10 @@ def conv_output_length(length, kernel_size, stride=1, padding="valid", dilation=
     ``span = dilation * (kernel_size - 1) + 1`` is the receptive field. Empty input gives 0.
     """
     if padding not in PADDINGS:
-        raise ValueError(f"padding={padding!r} must be one of {PADDINGS}")
+        raise ConfigError(f"padding={padding!r} must be one of {PADDINGS}")
     for name, value in (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
         if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}={value!r} must be a positive integer")
+            raise ConfigError(f"{name}={value!r} must be a positive integer")
     span = dilation * (kernel_size - 1) + 1
     padded = length + {"valid": 0, "same": span - 1, "causal": span - 1, "full": 2 * (span - 1)}[padding]
     out = (padded - span + stride) // stride  # window starts 0, stride, ... with start + span <= padded

@@ -1,7 +1,9 @@
-"""Mask utilities for Keras-masked sequences ``(batch, time, features)``."""
+"""Masks and padding: Keras-mask utilities and zeroing of padded frames, for sequences ``(batch, time, ...)``."""
 
 import keras
 from keras import ops
+
+from asr.layers.lengths import sequence_mask
 
 
 @keras.saving.register_keras_serializable(package="asr")
@@ -78,3 +80,42 @@ class MaskedGlobalMaxPooling1D(_MaskedPooling):
         lowest = ops.min(x) - 1.0
         pooled = ops.max(ops.where(valid, x, lowest), axis=1)
         return ops.where(ops.any(valid, axis=1), pooled, ops.zeros_like(pooled))
+
+
+def frame_mask(x, lengths=None, mask=None):
+    """``(batch, time)`` boolean mask of valid frames of ``x`` from ``lengths`` or a Keras
+    ``mask`` (one of them); None when neither is given."""
+    if lengths is not None:
+        return sequence_mask(lengths, ops.shape(x)[1])
+    return None if mask is None else ops.cast(mask, "bool")
+
+
+@keras.saving.register_keras_serializable(package="asr")
+class ZeroPaddedFrames(keras.layers.Layer):
+    """Sets the padded frames to zero: every frame at or beyond each sequence's length: ``layer(x, lengths)`` or
+    ``layer(x, mask=mask)``. ``x`` is ``(batch, time, ...)`` of any rank. The mask is applied
+    and consumed (none is passed on), so a Conv1D can follow.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, x, lengths=None, mask=None):
+        valid = frame_mask(x, lengths, mask)
+        if valid is None:
+            return x
+        valid = ops.cast(valid, x.dtype)
+        return x * ops.reshape(valid, ops.shape(valid) + (1,) * (len(x.shape) - 2))
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+    def compute_output_shape(self, x_shape, lengths_shape=None):
+        return x_shape
+
+
+@keras.saving.register_keras_serializable(package="asr")
+class ZeroPadding(ZeroPaddedFrames):
+    """Deprecated name of ``ZeroPaddedFrames`` (it never added padding); kept so that models
+    saved by asr 0.1 still load. Removed in the next release."""

@@ -1,9 +1,11 @@
-"""Feature normalisation stored inside the model, and padding-aware helpers."""
+"""Normalisation layers: feature statistics stored inside the model, and BatchNorm over valid frames."""
 
 import keras
 from keras import ops
 
+from asr.errors import ConfigError
 from asr.layers.lengths import sequence_mask
+from asr.layers.masking import frame_mask
 
 
 @keras.saving.register_keras_serializable(package="asr")
@@ -11,7 +13,7 @@ class FeatureNormalization(keras.layers.Layer):
     """``(features - mean) / std`` per feature dimension, padding frames set to zero.
 
     ``mean``/``std`` are non-trainable weights computed on the training set
-    (``asr.features.FeatureStats``) and set with ``set_statistics``; they are saved with the
+    (``asr.features.FeatureStats``) and set with ``set_normalization``; they are saved with the
     model, so inference never recomputes them.
 
     Call: ``layer(features, lengths)`` with features ``(batch, time, n_features)`` and lengths
@@ -26,9 +28,9 @@ class FeatureNormalization(keras.layers.Layer):
         self.mean = self.add_weight(shape=(self.n_features,), initializer="zeros", trainable=False, name="mean")
         self.std = self.add_weight(shape=(self.n_features,), initializer="ones", trainable=False, name="std")
 
-    def set_statistics(self, mean, std):
+    def set_normalization(self, mean, std):
         if len(mean) != self.n_features or len(std) != self.n_features:
-            raise ValueError(f"statistics have {len(mean)}/{len(std)} dimensions; the model expects "
+            raise ConfigError(f"statistics have {len(mean)}/{len(std)} dimensions; the model expects "
                              f"n_features={self.n_features}")
         self.mean.assign(ops.convert_to_tensor(mean, "float32"))
         self.std.assign(ops.convert_to_tensor(std, "float32"))
@@ -45,39 +47,6 @@ class FeatureNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "n_features": self.n_features}
-
-
-def frame_mask(x, lengths=None, mask=None):
-    """``(batch, time)`` boolean mask of valid frames of ``x`` from ``lengths`` or a Keras
-    ``mask`` (one of them); None when neither is given."""
-    if lengths is not None:
-        return sequence_mask(lengths, ops.shape(x)[1])
-    return None if mask is None else ops.cast(mask, "bool")
-
-
-@keras.saving.register_keras_serializable(package="asr")
-class ZeroPadding(keras.layers.Layer):
-    """Zeroes frames at or beyond each sequence's length: ``layer(x, lengths)`` or
-    ``layer(x, mask=mask)``. ``x`` is ``(batch, time, ...)`` of any rank. The mask is applied
-    and consumed (none is passed on), so a Conv1D can follow.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, x, lengths=None, mask=None):
-        valid = frame_mask(x, lengths, mask)
-        if valid is None:
-            return x
-        valid = ops.cast(valid, x.dtype)
-        return x * ops.reshape(valid, ops.shape(valid) + (1,) * (len(x.shape) - 2))
-
-    def compute_mask(self, x, mask=None):
-        return None
-
-    def compute_output_shape(self, x_shape, lengths_shape=None):
-        return x_shape
 
 
 @keras.saving.register_keras_serializable(package="asr")

@@ -8,6 +8,8 @@ utterance's own length (adaptive time masks, Park et al. 2020), placed inside it
 import keras
 from keras import ops
 
+from asr.errors import ConfigError
+
 
 @keras.saving.register_keras_serializable(package="asr")
 class SpecAugment(keras.layers.Layer):
@@ -27,9 +29,9 @@ class SpecAugment(keras.layers.Layer):
         for name, value in (("freq_masks", freq_masks), ("freq_mask_width", freq_mask_width),
                             ("time_masks", time_masks)):
             if not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name}={value!r} must be a non-negative integer")
+                raise ConfigError(f"{name}={value!r} must be a non-negative integer")
         if not 0 <= time_mask_ratio <= 1:
-            raise ValueError(f"time_mask_ratio={time_mask_ratio!r} must be in [0, 1]")
+            raise ConfigError(f"time_mask_ratio={time_mask_ratio!r} must be in [0, 1]")
         self.freq_masks, self.freq_mask_width = freq_masks, freq_mask_width
         self.time_masks, self.time_mask_ratio, self.seed = time_masks, float(time_mask_ratio), seed
         self.seed_generator = keras.random.SeedGenerator(seed)

@@ -12,6 +12,7 @@ from keras import ops
 
 from asr import optim  # noqa: F401  (registers the LR schedule that checkpoints' optimizers use)
 from asr.ctc import ctc_loss
+from asr.errors import ConfigError
 from asr.features import FeatureConfig
 from asr.layers import FeatureNormalization, SpecAugment
 from asr.models.architectures import ARCHITECTURES
@@ -34,7 +35,7 @@ class AcousticModel(keras.Model):
     def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
                  spec_augment=None, **kwargs):
         if architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
+            raise ConfigError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
         params = dict(params or {})
         if isinstance(vocabulary, dict):
             vocabulary = Vocabulary.from_config(vocabulary)
@@ -54,7 +55,7 @@ class AcousticModel(keras.Model):
         try:
             logits, reductions = ARCHITECTURES[architecture](x, feature_lengths, vocabulary.size, **params)
         except TypeError as error:
-            raise ValueError(f"bad params for architecture {architecture!r}: {error}") from None
+            raise ConfigError(f"bad params for architecture {architecture!r}: {error}") from None
         kwargs.setdefault("name", architecture)
         super().__init__(inputs={"features": features, "feature_lengths": feature_lengths}, outputs=logits,
                          **kwargs)
@@ -71,7 +72,7 @@ class AcousticModel(keras.Model):
 
     def set_normalization(self, mean, std):
         """Store per-dimension feature mean/std (computed on the training set) in the model."""
-        self.get_layer("normalize").set_statistics(mean, std)
+        self.get_layer("normalize").set_normalization(mean, std)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Mean per-utterance CTC loss with true lengths, plus any weight regularisation."""
@@ -101,5 +102,5 @@ def load_model(path, compile=True):
         raise FileNotFoundError(f"model file not found: {path!r}")
     model = keras.saving.load_model(path, compile=compile)
     if not isinstance(model, AcousticModel):
-        raise ValueError(f"{path!r} holds a {type(model).__name__}, not an asr AcousticModel")
+        raise ConfigError(f"{path!r} holds a {type(model).__name__}, not an asr AcousticModel")
     return model

@@ -6,6 +6,7 @@ input lengths to ``time'``. Keyword arguments are the architecture's hyper-param
 
 import keras
 
+from asr.errors import ConfigError
 from asr.models.blocks import logits_layer, recurrent_block, time_conv
 
 DEFAULT_UNITS = 200  # the classic AIND-capstone size
@@ -38,7 +39,7 @@ def cnn_rnn(x, lengths, vocab_size, filters=DEFAULT_FILTERS, kernel_size=DEFAULT
 def deep_rnn(x, lengths, vocab_size, units=DEFAULT_UNITS, n_layers=2, dropout=0.0, implementation="auto"):
     """``n_layers`` x (GRU + BatchNorm [+ Dropout]) -> per-frame Dense."""
     if not isinstance(n_layers, int) or n_layers < 1:
-        raise ValueError(f"n_layers={n_layers!r} must be a positive integer")
+        raise ConfigError(f"n_layers={n_layers!r} must be a positive integer")
     for i in range(1, n_layers + 1):
         x = recurrent_block(x, lengths, units, dropout=dropout, implementation=implementation, name=f"gru_{i}")
     return logits_layer(x, vocab_size), []
@@ -64,13 +65,13 @@ def deepspeech(x, lengths, vocab_size, conv_filters=(256,), conv_kernels=(11,), 
     first). Time padding is "same", so frames out = ceil(frames in / stride).
     """
     if not len(conv_filters) == len(conv_kernels) == len(conv_strides):
-        raise ValueError(f"conv_filters={conv_filters}, conv_kernels={conv_kernels} and "
+        raise ConfigError(f"conv_filters={conv_filters}, conv_kernels={conv_kernels} and "
                          f"conv_strides={conv_strides} must have the same length")
     reductions, two_d = [], None
     for i, (filters, kernel, stride) in enumerate(zip(conv_filters, conv_kernels, conv_strides), 1):
         is_2d = isinstance(kernel, (list, tuple))
         if is_2d and two_d is False:
-            raise ValueError(f"conv_kernels={conv_kernels}: 2-D convolutions must precede 1-D ones")
+            raise ConfigError(f"conv_kernels={conv_kernels}: 2-D convolutions must precede 1-D ones")
         if is_2d and two_d is None:
             x = keras.layers.Reshape((-1, x.shape[-1], 1), name="add_channel")(x)
         if not is_2d and two_d:

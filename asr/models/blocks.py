@@ -13,7 +13,8 @@ import dataclasses
 
 import keras
 
-from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPadding, conv_output_length
+from asr.errors import ConfigError
+from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPaddedFrames, conv_output_length
 
 # BatchNorm moving-average momentum: an effective window of 1 / (1 - 0.95) = 20 steps, so the
 # inference statistics catch up within an epoch even in short small-data runs (Keras' 0.99
@@ -52,7 +53,7 @@ def time_conv(x, lengths, filters, kernel_size, strides=1, padding="same", dilat
     Returns ``(x, lengths, TimeReduction)``; padded output frames are zeroed.
     """
     if strides > 1 and dilation_rate > 1:
-        raise ValueError(f"{name}: strides={strides} with dilation_rate={dilation_rate} is not supported by "
+        raise ConfigError(f"{name}: strides={strides} with dilation_rate={dilation_rate} is not supported by "
                          "Keras convolutions; use strides=1 or dilation_rate=1")
     reduction = TimeReduction(kernel_size, strides, padding, dilation_rate)
     left, right = reduction.time_padding()
@@ -73,7 +74,7 @@ def time_conv(x, lengths, filters, kernel_size, strides=1, padding="same", dilat
         x = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{name}_bn")(x, lengths)
     if activation:
         x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
-    x = ZeroPadding(name=f"{name}_zero_padding")(x, lengths)
+    x = ZeroPaddedFrames(name=f"{name}_zero_padded")(x, lengths)
     return x, lengths, reduction
 
 

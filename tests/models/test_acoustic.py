@@ -1,13 +1,15 @@
 import keras
 import numpy as np
 import pytest
+from conftest import run_python
 from keras import ops
 
 from asr.ctc import ctc_loss
 from asr.features import FeatureConfig
 from asr.models import ARCHITECTURES, AcousticModel, build_model, cnn_rnn, load_model
 from asr.text import Vocabulary
-from conftest import run_python
+
+pytestmark = pytest.mark.backend_sensitive  # also run under every other backend
 
 RNG = np.random.default_rng(0)
 SMALL = {"simple_rnn": {}, "rnn": {"units": 8}, "cnn_rnn": {"filters": 8, "units": 8, "padding": "same"},

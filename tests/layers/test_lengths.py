@@ -1,13 +1,20 @@
-"""Output-length bookkeeping equals real output shapes, for convolutions and every model."""
+"""Length bookkeeping: convolution output lengths (property-tested against real shapes), masks, reversal."""
 
 import keras
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from harness import check_config_round_trip
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from keras import ops
 
 from asr.features import FeatureConfig
-from asr.layers import conv_output_length
-from asr.models import ARCHITECTURES, build_model
+from asr.layers import (
+    ConvOutputLength,
+    conv_output_length,
+    reverse_within_lengths,
+)
+from asr.models import build_model
 from asr.models.blocks import time_conv
 
 
@@ -60,33 +67,13 @@ def test_conv_output_length_vectorised_and_checked():
         conv_output_length(10, 3, stride=0)
 
 
-MODEL_GRID = [("cnn_rnn", dict(filters=4, units=4, kernel_size=k, strides=s, padding=p, dilation_rate=d))
-              for k, s, p, d in [(11, 2, "valid", 1), (5, 3, "same", 1), (3, 2, "causal", 1), (4, 1, "full", 3),
-                                       (3, 1, "same", 4)]]
-MODEL_GRID += [("deepspeech", dict(conv_filters=[2, 4], conv_kernels=[[5, 7], 3], conv_strides=[[2, 2], 2],
-                                   units=4, n_layers=1))]
-MODEL_GRID += [(name, {"units": 4} if name not in ("simple_rnn", "deepspeech") else {})
-               for name in ARCHITECTURES if name not in ("cnn_rnn",)]
+def test_conv_output_length_layer_config():
+    layer = ConvOutputLength(11, 2, "same", 1, name="lengths")
+    check_config_round_trip(layer)
+    assert list(ops.convert_to_numpy(layer(np.array([10, 11], "int32")))) == [5, 6]
 
 
-@pytest.mark.parametrize("name, params", MODEL_GRID)
-def test_model_output_lengths_equal_real_shape(name, params):
-    model = build_model(name, FeatureConfig("mfcc"), **params)
-    for frames in (97, 160):
-        x = {"features": np.ones((2, frames, 13), "float32"), "feature_lengths": np.array([frames, frames // 2], "int32")}
-        logits = model.predict_on_batch(x)
-        assert logits.shape == (2, int(model.output_lengths(frames)), 29)
-        assert list(model.output_lengths(x["feature_lengths"])) == [int(model.output_lengths(frames)),
-                                                                    int(model.output_lengths(frames // 2))]
-
-
-def test_padding_does_not_change_valid_outputs():
-    model = build_model("deepspeech", FeatureConfig("mfcc"), conv_filters=[4, 4], conv_kernels=[[5, 3], 5],
-                        conv_strides=[[2, 1], 3], units=4, n_layers=2)
-    rng = np.random.default_rng(0)
-    feats = rng.normal(size=(1, 101, 13)).astype("float32")
-    short = model.predict_on_batch({"features": feats, "feature_lengths": np.array([101], "int32")})
-    padded = np.concatenate([feats, rng.normal(size=(1, 59, 13)).astype("float32")], axis=1)
-    long = model.predict_on_batch({"features": padded, "feature_lengths": np.array([101], "int32")})
-    n = int(model.output_lengths(101))
-    np.testing.assert_allclose(long[:, :n], short[:, :n], rtol=1e-4, atol=1e-5)
+def test_reverse_within_lengths():
+    x = np.arange(10, dtype="float32").reshape(2, 5, 1)
+    out = ops.convert_to_numpy(reverse_within_lengths(x, np.array([3, 5])))[..., 0]
+    np.testing.assert_array_equal(out, [[2, 1, 0, 3, 4], [9, 8, 7, 6, 5]])

@@ -4,6 +4,8 @@ import pathlib
 
 import numpy as np
 
+from asr.errors import DataError
+
 
 def _check_file(path, what):
     path = pathlib.Path(path)
@@ -33,13 +35,13 @@ def read_ts(path):
         try:
             channels = [np.array([float(v) for v in d.split(",")], dtype=np.float32) for d in dims]
         except ValueError:
-            raise ValueError(f"{path}:{line_no}: non-numeric value in a .ts series") from None
+            raise DataError(f"{path}:{line_no}: non-numeric value in a .ts series") from None
         if len({len(c) for c in channels}) != 1:
-            raise ValueError(f"{path}:{line_no}: dimensions of one series differ in length")
+            raise DataError(f"{path}:{line_no}: dimensions of one series differ in length")
         sequences.append(np.stack(channels, axis=1))
         labels.append(label.strip())
     if not sequences:
-        raise ValueError(f"{path}: no @data section or no series")
+        raise DataError(f"{path}: no @data section or no series")
     return sequences, labels
 
 
@@ -53,7 +55,7 @@ def read_sms_spam(path):
         if line_no == 1 and label.lower() == "label":
             continue
         if label not in ("ham", "spam") or not text:
-            raise ValueError(f"{path}:{line_no}: expected 'ham' or 'spam', a tab and a message")
+            raise DataError(f"{path}:{line_no}: expected 'ham' or 'spam', a tab and a message")
         texts.append(text)
         labels.append(int(label == "spam"))
     return texts, np.array(labels, dtype=np.int32)
@@ -73,7 +75,7 @@ def read_sentiment_sentences(folder):
                 continue
             text, _, label = line.rstrip().rpartition("\t")
             if label not in ("0", "1"):
-                raise ValueError(f"{file}:{line_no}: expected 'sentence<TAB>0|1'")
+                raise DataError(f"{file}:{line_no}: expected 'sentence<TAB>0|1'")
             texts.append(text)
             labels.append(int(label))
             sources.append(file.name.split("_")[0])

@@ -2,10 +2,10 @@
 
 import importlib.util
 import os
-import pathlib
+
+from asr.paths import default_cache_dir
 
 PREFERENCE = ("jax", "tensorflow", "torch")  # fastest first: a CPU CTC step is ~5x faster on JAX
-JAX_CACHE = pathlib.Path.home() / ".cache" / "asr" / "jax"  # compiled XLA programs, reused across runs
 
 
 def choose_backend():
@@ -17,7 +17,7 @@ def choose_backend():
     unless the user configured these.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(JAX_CACHE))
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(default_cache_dir() / "jax"))  # XLA programs
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
     for name in PREFERENCE:

@@ -1,5 +1,5 @@
-"""Sequence models for text and tabular time series, built from the same layers as the
-acoustic models. All are functional Keras models with named layers.
+"""Models for text and tabular sequences, built from the same layers (``asr.layers``) as
+the acoustic models. All are functional Keras models with named layers.
 
 Inputs are right-padded: float sequences ``(batch, time, n_features)`` padded with
 ``mask_value`` (masked with ``keras.layers.Masking``), or token ids ``(batch, time)``
@@ -10,8 +10,17 @@ padded with 0. Heads (``task``): ``"binary"`` -> sigmoid ``(batch, 1)``, ``"mult
 
 import keras
 
-from asr.layers import (GRU, AttentionWithContext, DropMask, MaskedGlobalAveragePooling1D,
-                        MaskedGlobalMaxPooling1D, MaskFromValue, SequenceBatchNorm, ZeroPadding)
+from asr.errors import ConfigError
+from asr.layers import (
+    GRU,
+    AttentionWithContext,
+    DropMask,
+    MaskedGlobalAveragePooling1D,
+    MaskedGlobalMaxPooling1D,
+    MaskFromValue,
+    SequenceBatchNorm,
+    ZeroPaddedFrames,
+)
 
 TASKS = ("binary", "multiclass", "regression")
 TEXT_POOLINGS = ("attention", "max", "attention+max", "last")
@@ -19,7 +28,7 @@ TEXT_POOLINGS = ("attention", "max", "attention+max", "last")
 
 def output_head(x, n_outputs, task, name="output"):
     if task not in TASKS:
-        raise ValueError(f"task={task!r} must be one of {TASKS}")
+        raise ConfigError(f"task={task!r} must be one of {TASKS}")
     if task == "binary":
         return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=name)(x)
     activation = "softmax" if task == "multiclass" else None
@@ -42,7 +51,7 @@ def conv_blocks(x, mask, filters, kernel_sizes, name="conv"):
         x = keras.layers.Conv1D(n, k, padding="same", use_bias=False, name=f"{name}_{i}")(x)
         x = SequenceBatchNorm(name=f"{name}_{i}_bn")(x, mask=mask)
         x = keras.layers.Activation("relu", name=f"{name}_{i}_relu")(x)
-        x = ZeroPadding(name=f"{name}_{i}_zero_padding")(x, mask=mask)
+        x = ZeroPaddedFrames(name=f"{name}_{i}_zero_padded")(x, mask=mask)
     return x
 
 
@@ -103,10 +112,10 @@ def text_classifier(vocab_size, n_outputs=1, task="binary", embed_dim=64, units=
 
     ``pooling``: ``"attention"`` (AttentionWithContext), ``"max"`` (masked max), ``"attention+max"``
     (both, concatenated), or ``"last"`` (final valid state). Input: token ids ``(batch, time)``
-    from ``asr.sequence_data.TextVectorizer``.
+    from ``asr.sequence.TextVectorizer``.
     """
     if cell not in ("gru", "lstm") or pooling not in TEXT_POOLINGS:
-        raise ValueError(f"cell={cell!r} must be 'gru'/'lstm' and pooling={pooling!r} one of {TEXT_POOLINGS}")
+        raise ConfigError(f"cell={cell!r} must be 'gru'/'lstm' and pooling={pooling!r} one of {TEXT_POOLINGS}")
     inputs = keras.Input((None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(inputs)
     x = keras.layers.SpatialDropout1D(dropout, name="embedding_dropout")(x)

@@ -1,4 +1,4 @@
-"""TensorFlow backend only (imported only there): ``CTCBatches`` as a ``tf.data.Dataset``.
+"""TensorFlow backend only (imported only there): ``asr.batches.CTCBatches`` as a ``tf.data.Dataset``.
 
 Keras' PyDataset adapter on TensorFlow infers a *fixed* time dimension from the first two
 batches, so a later, longer bucket fails. Here the signature leaves batch and time

@@ -1,11 +1,11 @@
+"""CTCBatches: every utterance once per epoch, buckets, SortaGrad, seeded shuffling, transforms."""
+
 import numpy as np
 import pytest
 
-from asr.corpus import SkipReport
-from asr.data import CTCBatches, UtteranceSet, load_features, pad_batch, prepare
-from asr.features import FeatureConfig
-from asr.text import Vocabulary
-from conftest import write_tone
+from asr.batches import CTCBatches
+from asr.skip_report import SkipReport
+from asr.utterances import UtteranceSet
 
 RNG = np.random.default_rng(0)
 
@@ -14,12 +14,6 @@ def make_set(lengths):
     features = [RNG.normal(size=(n, 3)).astype("float32") for n in lengths]
     labels = [np.arange(1, 1 + n // 10, dtype="int32") for n in lengths]
     return UtteranceSet(features, labels, [{"id": str(i)} for i in range(len(lengths))], SkipReport())
-
-
-def test_pad_batch_rounds_up_and_keeps_lengths():
-    batch, lengths = pad_batch([np.ones((5, 2)), np.ones((130, 2))], pad_multiple=64)
-    assert batch.shape == (2, 192, 2) and list(lengths) == [5, 130]
-    assert batch[0, 5:].sum() == 0
 
 
 def test_every_utterance_once_per_epoch_last_batch_kept():
@@ -82,28 +76,3 @@ def test_empty_set_and_bad_batch_size():
         CTCBatches(make_set([]), 4)
     with pytest.raises(ValueError, match="batch_size=0"):
         CTCBatches(make_set([10]), 0)
-
-
-def test_prepare_caches_and_counts_skips(tmp_path):
-    good = write_tone(tmp_path / "good.wav", 1.0)
-    (tmp_path / "bad.wav").write_bytes(b"junk")
-    entries = [{"id": "good", "path": str(good), "text": "a tone"},
-               {"id": "bad", "path": str(tmp_path / "bad.wav"), "text": "junk"},
-               {"id": "long", "path": str(good), "text": "far too long a label " * 10},
-               {"id": "upper", "path": str(good), "text": "NOT NORMALISED"}]
-    config = FeatureConfig("mfcc")
-    data = prepare(entries, config, Vocabulary(), cache_dir=tmp_path / "cache", output_lengths=lambda n: n // 2)
-    assert [e["id"] for e in data.entries] == ["good"] and data.features[0].shape == (99, 13)
-    assert data.report.skipped == {"unusable audio": 1, "label longer than the model's output frames": 1,
-                                   "transcript not encodable": 1}
-    cached = list((tmp_path / "cache").rglob("*.npy"))
-    assert len(cached) == 1
-    np.save(cached[0], np.full((99, 13), 3.0, "float32"))  # the cache is what is read back
-    assert load_features(entries[0], config, tmp_path / "cache")[0, 0] == 3.0
-
-
-def test_speed_perturbation_changes_length(tmp_path):
-    entry = {"id": "t", "path": str(write_tone(tmp_path / "t.wav", 1.0)), "text": "t"}
-    config = FeatureConfig("log_mel")
-    fast = load_features(entry, config, tmp_path / "cache", speed=1.25)
-    assert abs(fast.shape[0] - 81) <= 1  # 1 s played 1.25x faster: 0.8 s

@@ -1,5 +1,9 @@
-"""Data helpers for non-speech sequences (NumPy, backend-free): padding with lengths, a
-small text vectoriser, and time-ordered windows for forecasting."""
+"""Data helpers for text and tabular sequences (NumPy, backend-free): a small text
+vectoriser, time-ordered splits and windows for forecasting.
+
+Padding is ``asr.padding.pad_batch`` and standardisation ``asr.features.FeatureStats``,
+the same functions the speech side uses.
+"""
 
 import collections
 import json
@@ -8,26 +12,12 @@ import re
 
 import numpy as np
 
+from asr.errors import ConfigError
+from asr.padding import pad_batch
+
 PAD, OOV = 0, 1  # TextVectorizer ids: 0 pads (and is masked by Embedding(mask_zero=True)), 1 = unknown
 _TOKEN = re.compile(r"[a-z']+|\d+|[!?$%&\u00a3\u20ac]")
 NUMBER_BUCKETS = (1, 2, 4, 7)  # digit-run lengths -> shape tokens <num1>, <num2>, <num4>, <num7>
-
-
-def pad_sequences(sequences, max_length=None, value=0.0, dtype="float32"):
-    """Right-pad ``(time, ...)`` arrays into ``(batch, max_length, ...)``; longer ones are cut.
-
-    Returns ``(padded, lengths)``; ``lengths`` are the kept lengths.
-    """
-    if len(sequences) == 0:
-        raise ValueError("pad_sequences got no sequences")
-    arrays = [np.asarray(s, dtype=dtype) for s in sequences]
-    max_length = max_length or max(len(a) for a in arrays)
-    out = np.full((len(arrays), max_length) + arrays[0].shape[1:], value, dtype=dtype)
-    lengths = np.zeros(len(arrays), dtype=np.int32)
-    for i, a in enumerate(arrays):
-        lengths[i] = min(len(a), max_length)
-        out[i, : lengths[i]] = a[: lengths[i]]
-    return out, lengths
 
 
 def _number_token(digits):
@@ -52,7 +42,7 @@ class TextVectorizer:
 
     def __init__(self, max_tokens=20000, min_count=1, max_length=None):
         if max_tokens < 3:
-            raise ValueError(f"max_tokens={max_tokens} must be >= 3 (padding, OOV and one word)")
+            raise ConfigError(f"max_tokens={max_tokens} must be >= 3 (padding, OOV and one word)")
         self.max_tokens, self.min_count, self.max_length = max_tokens, min_count, max_length
         self.vocabulary = []
 
@@ -70,12 +60,12 @@ class TextVectorizer:
 
     def encode(self, text):
         if not hasattr(self, "_index"):
-            raise ValueError("TextVectorizer is not fitted: call fit(texts) first")
+            raise ConfigError("TextVectorizer is not fitted: call fit(texts) first")
         return [self._index.get(token, OOV) for token in tokenize(text)] or [OOV]
 
     def __call__(self, texts):
         """``(batch, time)`` int32 ids, right-padded with 0 (cut at ``max_length``)."""
-        return pad_sequences([self.encode(t) for t in texts], self.max_length, value=PAD, dtype="int32")[0]
+        return pad_batch([self.encode(t) for t in texts], max_length=self.max_length, value=PAD, dtype=np.int32)[0]
 
     def save(self, path):
         config = {"max_tokens": self.max_tokens, "min_count": self.min_count, "max_length": self.max_length,
@@ -94,26 +84,10 @@ class TextVectorizer:
 def time_split(series, train=0.7, val=0.15):
     """Split ``(time, ...)`` into consecutive train/val/test parts, in time order."""
     if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
-        raise ValueError(f"train={train}, val={val}: need 0 < train, 0 <= val and train + val < 1")
+        raise ConfigError(f"train={train}, val={val}: need 0 < train, 0 <= val and train + val < 1")
     n = len(series)
     a, b = int(n * train), int(n * (train + val))
     return series[:a], series[a:b], series[b:]
-
-
-class Standardizer:
-    """Per-column mean/std, fitted on the training part only, applied to any part."""
-
-    def fit(self, data):
-        data = np.asarray(data, dtype=np.float64)
-        self.mean, self.std = data.mean(axis=0), np.maximum(data.std(axis=0), 1e-8)
-        return self
-
-    def transform(self, data):
-        return ((np.asarray(data) - self.mean) / self.std).astype(np.float32)
-
-    def inverse(self, data, columns=None):
-        columns = slice(None) if columns is None else columns
-        return np.asarray(data) * self.std[columns] + self.mean[columns]
 
 
 def make_windows(series, input_width, horizon, target_columns=None, stride=1):
@@ -123,13 +97,48 @@ def make_windows(series, input_width, horizon, target_columns=None, stride=1):
     if series.ndim == 1:
         series = series[:, None]
     if input_width < 1 or horizon < 1 or stride < 1:
-        raise ValueError(f"input_width={input_width}, horizon={horizon}, stride={stride} must be >= 1")
+        raise ConfigError(f"input_width={input_width}, horizon={horizon}, stride={stride} must be >= 1")
     n = (len(series) - input_width - horizon) // stride + 1
     if n < 1:
-        raise ValueError(f"series of {len(series)} steps is shorter than input_width + horizon = "
+        raise ConfigError(f"series of {len(series)} steps is shorter than input_width + horizon = "
                          f"{input_width + horizon}")
     columns = list(range(series.shape[1])) if target_columns is None else list(target_columns)
     starts = np.arange(n) * stride
     inputs = np.stack([series[s: s + input_width] for s in starts])
     targets = np.stack([series[s + input_width: s + input_width + horizon, columns] for s in starts])
     return inputs, targets
+
+
+class SeasonalClimatology:
+    """The seasonal normal of a series: a least-squares fit of ``harmonics`` sine/cosine pairs
+    of period ``period`` (e.g. 365.25 days) to the values, fitted on training data only.
+
+    Forecasting the anomaly (value minus normal) and adding the normal back is the classic
+    way to keep a model from spending its capacity on the seasons.
+
+    >>> normal = SeasonalClimatology().fit(day_of_year[:n_train], temperature[:n_train])
+    >>> anomaly = temperature - normal(day_of_year)
+    """
+
+    def __init__(self, harmonics=2, period=365.25):
+        if not isinstance(harmonics, int) or harmonics < 0:
+            raise ConfigError(f"harmonics={harmonics!r} must be a non-negative integer")
+        if not period > 0:
+            raise ConfigError(f"period={period!r} must be > 0")
+        self.harmonics, self.period, self.coefficients = harmonics, float(period), None
+
+    def _design(self, time):
+        phase = 2 * np.pi * np.asarray(time, dtype=np.float64) / self.period
+        columns = [np.ones_like(phase)]
+        for k in range(1, self.harmonics + 1):
+            columns += [np.sin(k * phase), np.cos(k * phase)]
+        return np.stack(columns, axis=-1)
+
+    def fit(self, time, values):
+        self.coefficients = np.linalg.lstsq(self._design(time), np.asarray(values, dtype=np.float64), rcond=None)[0]
+        return self
+
+    def __call__(self, time):
+        if self.coefficients is None:
+            raise ConfigError("SeasonalClimatology is not fitted: call fit(time, values) first")
+        return (self._design(time) @ self.coefficients).astype(np.float32)

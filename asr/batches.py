@@ -1,0 +1,78 @@
+"""Length-bucketed, padded CTC training batches (NumPy, any backend).
+
+``CTCBatches`` is a ``keras.utils.PyDataset`` over an ``UtteranceSet`` yielding::
+
+    x = {"features": (B, T, F) float32, "feature_lengths": (B,) int32}
+    y = {"labels": (B, L) int32, "label_lengths": (B,) int32}
+
+with ``T`` padded up to a multiple of ``pad_multiple`` frames and ``L`` to ``T / 2``, so
+JAX/XLA compiles one program per bucket instead of one per batch.
+"""
+
+import keras
+import numpy as np
+
+from asr.errors import ConfigError, DataError
+from asr.padding import PAD_MULTIPLE, pad_batch
+
+LABELS_PER_FRAME = 0.5  # labels are padded to frames * 0.5 (speech has ~0.15 characters per 10 ms frame),
+#                         so each time bucket has a single label length too: one XLA program per bucket
+SHUFFLE_JITTER = 0.15  # relative length noise when forming buckets, so batches vary per epoch
+
+
+class CTCBatches(keras.utils.PyDataset):
+    """Length-bucketed, padded CTC batches over an ``UtteranceSet``.
+
+    Args:
+        data: the utterances.
+        batch_size: utterances per batch; the last, partial batch is kept.
+        shuffle: new bucket composition and batch order each epoch (seeded).
+        sortagrad: the first epoch goes shortest-first (SortaGrad, DeepSpeech 2).
+        transform: optional ``f(features, rng) -> features`` applied per utterance (augmentation).
+        workers: threads preparing batches ahead of the model (``keras.utils.PyDataset``).
+    """
+
+    def __init__(self, data, batch_size=16, shuffle=True, sortagrad=False, seed=0, pad_multiple=PAD_MULTIPLE,
+                 transform=None, workers=1, **kwargs):
+        super().__init__(workers=workers, use_multiprocessing=False, **kwargs)
+        if len(data) == 0:
+            raise DataError(f"no utterances to batch ({data.report})")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size!r} must be a positive integer")
+        self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
+        self.pad_multiple, self.transform = pad_multiple, transform
+        self.seed, self.epoch = seed, 0
+        self.sorted_first = sortagrad
+        self.lengths = data.frame_lengths
+        self.batches = self._make_batches()
+
+    def _make_batches(self):
+        if not self.shuffle or (self.sorted_first and self.epoch == 0):
+            order = np.argsort(self.lengths, kind="stable")
+            return [order[i: i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        rng = np.random.default_rng((self.seed, self.epoch))
+        noisy = self.lengths * (1.0 + SHUFFLE_JITTER * rng.uniform(-1, 1, len(self.lengths)))
+        order = np.argsort(noisy, kind="stable")
+        batches = [order[i: i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        rng.shuffle(batches)
+        return batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        ids = self.batches[index]
+        feats = [np.asarray(self.data.features[i], dtype=np.float32) for i in ids]
+        if self.transform is not None:
+            rng = np.random.default_rng((self.seed, self.epoch, index))
+            feats = [self.transform(f, rng) for f in feats]
+        features, feature_lengths = pad_batch(feats, self.pad_multiple)
+        labels = [self.data.labels[i] for i in ids]
+        label_pad = max(int(features.shape[1] * LABELS_PER_FRAME), max(len(label) for label in labels))
+        labels, label_lengths = pad_batch(labels, label_pad, dtype=np.int32)
+        return ({"features": features, "feature_lengths": feature_lengths},
+                {"labels": labels, "label_lengths": label_lengths})
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.batches = self._make_batches()
