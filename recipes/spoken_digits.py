@@ -73,7 +73,7 @@ def main(argv=None):
     for name, decoder in (("greedy", "greedy"),
                           ("lexicon beam", BeamSearchDecoder(model.vocabulary, beam_width=8, lexicon=DIGIT_WORDS))):
         r = evaluate(model, splits["test"], decoder, name="fsdd test", all_rows=True)
-        hyps = {row["id"]: row["hypothesis"] for row in r.pop("rows")}
+        hyps = {row["id"]: row["hypothesis"] for row in r["rows"]}
         refs = [e["text"] for e in splits["test"]]
         r["word_accuracy"] = word_accuracy(refs, [hyps.get(e["id"], "") for e in splits["test"]])
         results[name] = r
