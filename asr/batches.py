@@ -7,6 +7,13 @@
 
 with ``T`` padded up to a multiple of ``pad_multiple`` frames and ``L`` to ``T / 2``, so
 JAX/XLA compiles one program per bucket instead of one per batch.
+
+Several devices (``asr.distributed``): every batch size must split evenly over the devices,
+so the last, partial batch of an epoch is cut to a multiple of ``batch_multiple`` (the
+device count); the cut utterances (fewer than ``batch_multiple``, counted in
+``trimmed_per_epoch``) differ from epoch to epoch as the buckets are reshuffled. Several
+processes (``shard_count``) build the same batches and each yields its own contiguous share
+of the rows, padded to the global batch's shapes.
 """
 
 import keras
@@ -30,31 +37,45 @@ class CTCBatches(keras.utils.PyDataset):
         sortagrad: the first epoch goes shortest-first (SortaGrad, DeepSpeech 2).
         transform: optional ``f(features, rng) -> features`` applied per utterance (augmentation).
         workers: threads preparing batches ahead of the model (``keras.utils.PyDataset``).
+        batch_multiple: every batch size is a multiple of this (the device count).
+        shard_index, shard_count: this process' share of each batch's rows.
     """
 
     def __init__(self, data, batch_size=16, shuffle=True, sortagrad=False, seed=0, pad_multiple=PAD_MULTIPLE,
-                 transform=None, workers=1, **kwargs):
+                 transform=None, workers=1, batch_multiple=1, shard_index=0, shard_count=1, **kwargs):
         super().__init__(workers=workers, use_multiprocessing=False, **kwargs)
         if len(data) == 0:
             raise DataError(f"no utterances to batch ({data.report})")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size={batch_size!r} must be a positive integer")
+        if batch_size % batch_multiple or batch_multiple % shard_count or not 0 <= shard_index < shard_count:
+            raise ConfigError(f"batch_size={batch_size} must be a multiple of batch_multiple={batch_multiple}, "
+                              f"itself a multiple of shard_count={shard_count} > shard_index={shard_index}")
+        if len(data) < batch_multiple:
+            raise DataError(f"{len(data)} utterances cannot fill one batch of {batch_multiple} devices")
         self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
         self.pad_multiple, self.transform = pad_multiple, transform
+        self.batch_multiple, self.shard_index, self.shard_count = batch_multiple, shard_index, shard_count
         self.seed, self.epoch = seed, 0
         self.sorted_first = sortagrad
         self.lengths = data.frame_lengths
+        self.trimmed_per_epoch = len(data) % batch_size % batch_multiple
         self.batches = self._make_batches()
 
     def _make_batches(self):
+        rng = np.random.default_rng((self.seed, self.epoch))
         if not self.shuffle or (self.sorted_first and self.epoch == 0):
             order = np.argsort(self.lengths, kind="stable")
-            return [order[i: i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        rng = np.random.default_rng((self.seed, self.epoch))
-        noisy = self.lengths * (1.0 + SHUFFLE_JITTER * rng.uniform(-1, 1, len(self.lengths)))
-        order = np.argsort(noisy, kind="stable")
+        else:
+            noisy = self.lengths * (1.0 + SHUFFLE_JITTER * rng.uniform(-1, 1, len(self.lengths)))
+            order = np.argsort(noisy, kind="stable")
+        if self.trimmed_per_epoch:  # cut the partial batch to a multiple of the device count (see module doc)
+            cut = rng.choice(len(order) - len(order) % self.batch_size + np.arange(len(order) % self.batch_size),
+                             self.trimmed_per_epoch, replace=False)
+            order = np.delete(order, cut)
         batches = [order[i: i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        rng.shuffle(batches)
+        if self.shuffle and not (self.sorted_first and self.epoch == 0):
+            rng.shuffle(batches)
         return batches
 
     def __len__(self):
@@ -70,8 +91,12 @@ class CTCBatches(keras.utils.PyDataset):
         labels = [self.data.labels[i] for i in ids]
         label_pad = max(int(features.shape[1] * LABELS_PER_FRAME), max(len(label) for label in labels))
         labels, label_lengths = pad_batch(labels, label_pad, dtype=np.int32)
-        return ({"features": features, "feature_lengths": feature_lengths},
-                {"labels": labels, "label_lengths": label_lengths})
+        rows = slice(None)
+        if self.shard_count > 1:  # this process' contiguous share, shapes of the global batch
+            share = len(ids) // self.shard_count
+            rows = slice(self.shard_index * share, (self.shard_index + 1) * share)
+        return ({"features": features[rows], "feature_lengths": feature_lengths[rows]},
+                {"labels": labels[rows], "label_lengths": label_lengths[rows]})
 
     def on_epoch_end(self):
         self.epoch += 1

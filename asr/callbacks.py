@@ -10,6 +10,7 @@ from keras import ops
 
 from asr.ctc import ctc_loss
 from asr.decoding import GreedyDecoder
+from asr.distributed import Topology, barrier, save_model
 from asr.files import BEST, CHECKPOINT, STATE, copy_atomic, save_model_atomic, write_json_atomic
 from asr.inference import decode_logits, predict_logits
 from asr.metrics import char_errors, word_errors
@@ -69,8 +70,9 @@ class Checkpoint(keras.callbacks.Callback):
     ``state.json`` (epoch, history) written atomically; ``best.keras`` when ``monitor`` improves.
     Epoch times are added to the logs as ``epoch_seconds``."""
 
-    def __init__(self, output_dir, nan_guard, history=None, monitor="val_cer", best=None):
+    def __init__(self, output_dir, nan_guard, history=None, monitor="val_cer", best=None, topology=None):
         super().__init__()
+        self.topology = topology or Topology()
         self.output_dir, self.nan_guard, self.monitor = pathlib.Path(output_dir), nan_guard, monitor
         self.history = history or {}
         self.best = math.inf if best is None else best
@@ -86,10 +88,13 @@ class Checkpoint(keras.callbacks.Callback):
             return  # the last good checkpoint stays as it is
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
-        save_model_atomic(self.model, self.output_dir / CHECKPOINT)
+        save_model(self.model, self.output_dir / CHECKPOINT, self.topology, save_model_atomic)
         score = logs.get(self.monitor)
-        if score is not None and score < self.best:
-            self.best = float(score)
-            copy_atomic(self.output_dir / CHECKPOINT, self.output_dir / BEST)
-        write_json_atomic(self.output_dir / STATE, {"epoch": epoch, "history": self.history, "best": self.best,
-                                                    "monitor": self.monitor})
+        improved = score is not None and score < self.best
+        self.best = float(score) if improved else self.best
+        if self.topology.is_chief:
+            if improved:
+                copy_atomic(self.output_dir / CHECKPOINT, self.output_dir / BEST)
+            write_json_atomic(self.output_dir / STATE, {"epoch": epoch, "history": self.history, "best": self.best,
+                                                        "monitor": self.monitor})
+        barrier(self.topology, f"checkpoint {epoch}")

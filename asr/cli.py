@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import pathlib
 import sys
 import typing
@@ -68,6 +69,10 @@ def make_parser():
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it")
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.keras")
     add_dataclass_arguments(train, TrainConfig)
+    hosts = train.add_argument_group("several hosts (JAX; default: the KERAS_DISTRIBUTION_* environment)")
+    hosts.add_argument("--job-addresses", help="address:port of process 0, the coordinator")
+    hosts.add_argument("--num-processes", type=int, help="processes in the job, one per host")
+    hosts.add_argument("--process-id", type=int, help="this process' index, 0 .. num-processes - 1")
 
     evaluate = sub.add_parser("evaluate", help="CER/WER of a model on a manifest or LibriSpeech folder")
     evaluate.add_argument("model")
@@ -101,8 +106,13 @@ def _load_eval_entries(source):
 
 
 def run_train(args):
+    from asr.distributed import ENV_JOB_ADDRESSES, ENV_NUM_PROCESSES, ENV_PROCESS_ID
     from asr.train import TrainConfig, train
 
+    for variable, value in ((ENV_JOB_ADDRESSES, args.job_addresses), (ENV_NUM_PROCESSES, args.num_processes),
+                            (ENV_PROCESS_ID, args.process_id)):
+        if value is not None:
+            os.environ[variable] = str(value)
     base = TrainConfig.from_json(args.config) if args.config else None
     config = dataclass_from_args(TrainConfig, args, base)
     result = train(config, resume=args.resume)

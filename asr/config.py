@@ -9,6 +9,14 @@ from asr.errors import ConfigError
 from asr.features import FeatureConfig
 
 
+def check_devices_flag(devices):
+    """``devices`` as a canonical string: ``"auto"``, ``"all"`` or a positive count."""
+    text = str(devices).strip().lower()
+    if text in ("auto", "all") or (text.isdigit() and int(text) >= 1):
+        return text
+    raise ConfigError(f"devices={devices!r} must be a positive count, 'all' or 'auto'")
+
+
 def option(default, help, factory=None):
     """A dataclass field carrying its CLI help text."""
     if factory is not None:
@@ -41,6 +49,8 @@ class TrainConfig:
     seed: int = option(0, "seed for weights, batching and augmentation")
     cache_dir: str = option("", "feature cache folder (empty: $ASR_CACHE_DIR or ~/.cache/asr)")
     workers: int = option(1, "threads preparing batches")
+    devices: str = option("auto", "data-parallel devices: a count, 'all', or 'auto' (JAX: every local accelerator, "
+                                  "else one device); batch_size is split over them")
     # === augmentation (all seeded by `seed`) ===
     spec_augment: dict = option(None, "asr.layers.SpecAugment arguments as JSON; {} = off", factory=dict)
     speed_perturb: tuple = option((), "speed factors, e.g. 0.9,1.0,1.1 (cached copies of the training audio)",
@@ -57,6 +67,7 @@ class TrainConfig:
             if not getattr(self, name) > 0:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be > 0")
         FeatureConfig(self.features)  # validates the kind
+        object.__setattr__(self, "devices", check_devices_flag(self.devices))
         for name in ("speed_perturb", "noise_snr_db"):  # JSON gives lists
             object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         if any(not 0.5 <= s <= 2.0 for s in self.speed_perturb):

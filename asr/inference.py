@@ -8,6 +8,7 @@
 import numpy as np
 
 from asr.decoding import make_decoder
+from asr.distributed import local_batch_multiple
 from asr.errors import ConfigError
 from asr.features import extract_file
 from asr.padding import PAD_MULTIPLE, pad_batch
@@ -29,9 +30,11 @@ def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=Fals
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc="transcribe", unit="batch")
+    multiple = local_batch_multiple()  # rows split evenly over the devices of a distribution
     for start in starts:
         ids = order[start: start + batch_size]
-        batch, lengths = pad_batch([np.asarray(features[i], dtype=np.float32) for i in ids], PAD_MULTIPLE)
+        rows = list(ids) + [ids[0]] * (-len(ids) % multiple)  # repeats, dropped below
+        batch, lengths = pad_batch([np.asarray(features[i], dtype=np.float32) for i in rows], PAD_MULTIPLE)
         logits = np.asarray(model.predict_on_batch({"features": batch, "feature_lengths": lengths}))
         out_lengths = np.asarray(model.output_lengths(lengths))
         for i, lg, n in zip(ids, logits, out_lengths):

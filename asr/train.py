@@ -16,7 +16,7 @@ import pathlib
 import keras
 import numpy as np
 
-from asr import files
+from asr import distributed, files
 from asr.batches import CTCBatches
 from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
@@ -98,7 +98,16 @@ def _resume_state(output_dir):
 
 
 def train(config, resume=False, verbose="auto"):
-    """Run one training job; returns a dict of output paths and final dev metrics."""
+    """Run one training job; returns a dict of output paths and final dev metrics.
+
+    With several devices or processes (``config.devices``, the ``KERAS_DISTRIBUTION_*``
+    environment) it trains data-parallel (``asr.distributed``); every process runs this
+    function and only process 0 writes files.
+    """
+    topology = distributed.setup(config.devices)  # before anything touches the backend
+    if config.batch_size % topology.n_devices:
+        raise ConfigError(f"batch_size={config.batch_size} must be a multiple of the {topology.n_devices} devices "
+                          "it is split over")
     output_dir = pathlib.Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -109,20 +118,19 @@ def train(config, resume=False, verbose="auto"):
     train_set, dev_set = _datasets(config, model, feature_config, train_entries, dev_entries)
     if not resume:
         set_normalization_from(model, train_set)
-    files.write_json_atomic(output_dir / files.CONFIG, config.to_dict())
-    files.write_json_atomic(output_dir / files.DATA_REPORT,
-                         [r.to_dict() for r in reports] + [train_set.report.to_dict(), dev_set.report.to_dict()])
-
-    augment = config.feature_augment()
-    batches = CTCBatches(train_set, config.batch_size, shuffle=True, sortagrad=config.sortagrad,
-                         seed=config.seed, workers=config.workers, transform=augment if augment.active else None)
-    batches.epoch = state["epoch"] + 1
+    batches = _batches(config, train_set, topology, state["epoch"] + 1)
+    if topology.is_chief:
+        files.write_json_atomic(output_dir / files.CONFIG, config.to_dict())
+        files.write_json_atomic(output_dir / files.DATA_REPORT, [r.to_dict() for r in reports] + [
+            train_set.report.to_dict(), dev_set.report.to_dict(),
+            {"name": "batches", "devices": topology.n_devices, "processes": topology.process_count,
+             "utterances_cut_per_epoch": batches.trimmed_per_epoch}])
     if not resume:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
     dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
     nan_guard = StopOnNaN()
     callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
-                 Checkpoint(output_dir, nan_guard, state["history"], best=state["best"])]
+                 Checkpoint(output_dir, nan_guard, state["history"], best=state["best"], topology=topology)]
     data = batches
     if keras.backend.backend() == "tensorflow":
         from asr.tf_dataset import ReshuffleEachEpoch, to_tf_dataset
@@ -130,21 +138,37 @@ def train(config, resume=False, verbose="auto"):
         data = to_tf_dataset(batches)
         callbacks.insert(0, ReshuffleEachEpoch(batches))
     model.fit(data, epochs=config.epochs, initial_epoch=state["epoch"] + 1, shuffle=False,
-              callbacks=callbacks, verbose=verbose)
+              callbacks=callbacks, verbose=verbose if topology.is_chief else 0)
     if nan_guard.failed_at is not None:
         epoch, batch, loss = nan_guard.failed_at
         raise TrainingDiverged(f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training stopped. "
                                f"The last good checkpoint is {output_dir / files.CHECKPOINT} (resume with "
                                f"--resume, perhaps with a lower --learning-rate).")
-    return _finish(output_dir, callbacks[-1].history)
+    return _finish(output_dir, callbacks[-1].history, topology)
 
 
-def _finish(output_dir, history):
+def _batches(config, train_set, topology, epoch):
+    """The training batches, split over ``topology``'s devices and processes, at ``epoch``."""
+    augment = config.feature_augment()
+    batches = CTCBatches(train_set, config.batch_size, shuffle=True, sortagrad=config.sortagrad, seed=config.seed,
+                         workers=config.workers, transform=augment if augment.active else None,
+                         batch_multiple=topology.n_devices, shard_index=topology.process_index,
+                         shard_count=topology.process_count)
+    batches.epoch = epoch
+    if batches.trimmed_per_epoch:
+        logger.info("the last batch of each epoch is cut by %d utterance(s) to split over %d devices",
+                    batches.trimmed_per_epoch, topology.n_devices)
+    return batches
+
+
+def _finish(output_dir, history, topology):
     """Export the best (else last) model for inference, write history and the training curve."""
+    distributed.barrier(topology, "finish")  # process 0's last checkpoint files are complete
     source = output_dir / (files.BEST if (output_dir / files.BEST).is_file() else files.CHECKPOINT)
-    export_inference_model(load_model(source), output_dir / files.FINAL_MODEL)
-    files.write_json_atomic(output_dir / files.HISTORY, history)
-    plot_history(history, output_dir / files.TRAINING_CURVE)
+    distributed.save_model(load_model(source), output_dir / files.FINAL_MODEL, topology, export_inference_model)
+    if topology.is_chief:
+        files.write_json_atomic(output_dir / files.HISTORY, history)
+        plot_history(history, output_dir / files.TRAINING_CURVE)
     last = {k: v[-1] for k, v in history.items() if v}
     return {"model": str(output_dir / files.FINAL_MODEL), "history": history, "final": last,
             "best_val_cer": min(history.get("val_cer", [np.nan]))}
