@@ -98,6 +98,10 @@ class CTCBatches(keras.utils.PyDataset):
         return ({"features": features[rows], "feature_lengths": feature_lengths[rows]},
                 {"labels": labels[rows], "label_lengths": label_lengths[rows]})
 
-    def on_epoch_end(self):
-        self.epoch += 1
+    def set_epoch(self, epoch):
+        """Batches of ``epoch`` (0-based): a resumed run continues the same sequence of batches."""
+        self.epoch = epoch
         self.batches = self._make_batches()
+
+    def on_epoch_end(self):
+        self.set_epoch(self.epoch + 1)

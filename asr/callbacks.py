@@ -11,7 +11,7 @@ from keras import ops
 from asr.ctc import ctc_loss
 from asr.decoding import GreedyDecoder
 from asr.distributed import Topology, barrier, save_model
-from asr.files import BEST, CHECKPOINT, STATE, copy_atomic, save_model_atomic, write_json_atomic
+from asr.files import best_name, checkpoint_name, commit_state, copy_atomic, save_model_atomic
 from asr.inference import decode_logits, predict_logits
 from asr.metrics import char_errors, word_errors
 from asr.padding import PAD_MULTIPLE, pad_batch
@@ -66,16 +66,24 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Each finished epoch with a finite loss: ``checkpoint.keras`` (model + optimizer) and
-    ``state.json`` (epoch, history) written atomically; ``best.keras`` when ``monitor`` improves.
-    Epoch times are added to the logs as ``epoch_seconds``."""
+    """Each finished epoch with a finite loss: its checkpoint (model + optimizer), a copy as
+    the best checkpoint when ``monitor`` improves, then ``state.json`` naming them, the commit
+    point (``asr.files``). Epoch times are added to the logs as ``epoch_seconds``.
 
-    def __init__(self, output_dir, nan_guard, history=None, monitor="val_cer", best=None, topology=None):
+    Args:
+        state: the committed state to continue (``asr.files.read_state``), or None.
+        extra_state: more keys to keep in every ``state.json`` (e.g. resume records).
+    """
+
+    def __init__(self, output_dir, nan_guard, state=None, monitor="val_cer", topology=None, extra_state=None):
         super().__init__()
+        state = state or {}
         self.topology = topology or Topology()
         self.output_dir, self.nan_guard, self.monitor = pathlib.Path(output_dir), nan_guard, monitor
-        self.history = history or {}
-        self.best = math.inf if best is None else best
+        self.history = state.get("history") or {}
+        self.best = math.inf if state.get("best") is None else state["best"]
+        self.files = {"checkpoint": state.get("checkpoint"), "best_checkpoint": state.get("best_checkpoint")}
+        self.extra_state = extra_state or {}
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
@@ -88,13 +96,14 @@ class Checkpoint(keras.callbacks.Callback):
             return  # the last good checkpoint stays as it is
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
-        save_model(self.model, self.output_dir / CHECKPOINT, self.topology, save_model_atomic)
+        self.files["checkpoint"] = checkpoint_name(epoch)
+        save_model(self.model, self.output_dir / self.files["checkpoint"], self.topology, save_model_atomic)
         score = logs.get(self.monitor)
-        improved = score is not None and score < self.best
-        self.best = float(score) if improved else self.best
+        if score is not None and score < self.best:
+            self.best, self.files["best_checkpoint"] = float(score), best_name(epoch)
+            if self.topology.is_chief:
+                copy_atomic(self.output_dir / self.files["checkpoint"], self.output_dir / self.files["best_checkpoint"])
         if self.topology.is_chief:
-            if improved:
-                copy_atomic(self.output_dir / CHECKPOINT, self.output_dir / BEST)
-            write_json_atomic(self.output_dir / STATE, {"epoch": epoch, "history": self.history, "best": self.best,
-                                                        "monitor": self.monitor})
+            commit_state(self.output_dir, {"epoch": epoch, "history": self.history, "best": self.best,
+                                           "monitor": self.monitor, **self.files, **self.extra_state})
         barrier(self.topology, f"checkpoint {epoch}")

@@ -114,6 +114,10 @@ def run_train(args):
         if value is not None:
             os.environ[variable] = str(value)
     base = TrainConfig.from_json(args.config) if args.config else None
+    if args.resume and base is None:  # continue the recorded run: flags change only what they name
+        output_dir = pathlib.Path(args.output_dir or TrainConfig().output_dir)
+        if (output_dir / "config.json").is_file():
+            base = TrainConfig.from_json(output_dir / "config.json")
     config = dataclass_from_args(TrainConfig, args, base)
     result = train(config, resume=args.resume)
     print(json.dumps({"model": result["model"], "final": result["final"], "best_val_cer": result["best_val_cer"]},

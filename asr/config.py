@@ -3,6 +3,7 @@ choosing a backend). Saved as JSON beside results; CLI flags map one-to-one onto
 
 import dataclasses
 import json
+import math
 import pathlib
 
 from asr.errors import ConfigError
@@ -63,9 +64,13 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
-        for name in ("learning_rate", "max_duration"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be > 0")
+        for name in ("learning_rate", "max_duration", "clipnorm"):
+            if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a finite number > 0")
+        for name in ("model_params", "spec_augment"):
+            if not isinstance(getattr(self, name), dict):
+                raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a JSON object, e.g. "
+                                  '{"units": 256}')
         FeatureConfig(self.features)  # validates the kind
         object.__setattr__(self, "devices", check_devices_flag(self.devices))
         for name in ("speed_perturb", "noise_snr_db"):  # JSON gives lists
@@ -87,4 +92,17 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, path):
-        return cls(**json.loads(pathlib.Path(path).read_text(encoding="utf-8")))
+        """The config saved at ``path``; a damaged file or unknown field is a ``ConfigError`` naming it."""
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {str(path)!r}")
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ConfigError(f"{path}: not valid JSON ({error})") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: expected a JSON object of TrainConfig fields")
+        unknown = set(values) - {field.name for field in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"{path}: unknown TrainConfig fields {sorted(unknown)}")
+        return cls(**values)

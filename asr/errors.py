@@ -17,3 +17,8 @@ class ConfigError(AsrError, ValueError):
 
 class DataError(AsrError, ValueError):
     """A corpus, manifest or dataset that cannot be used (e.g. no usable utterances)."""
+
+
+class CorruptFileError(AsrError, ValueError):
+    """A model, checkpoint, state or config file that is damaged or not what it should be
+    (the message names the file and what is wrong)."""

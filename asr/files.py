@@ -5,13 +5,17 @@ process leaves either the old file or the new one, never half of one.
 
 Run folder (``TrainConfig.output_dir``)::
 
-    config.json         the TrainConfig of the run
-    data_report.json    what was read and skipped, per corpus
-    checkpoint.keras    last finished epoch: model + optimizer (for --resume)
-    state.json          epoch, history and best score of that checkpoint
-    best.keras          the epoch with the best dev CER
-    model.keras         the exported inference model (best, else last)
+    config.json              the TrainConfig in effect (resumes record their changes in history.json)
+    data_report.json         what was read and skipped, per corpus
+    checkpoint-eNNNN.keras   the last finished epoch N: model + optimizer (for --resume)
+    best-eNNNN.keras         the epoch with the best dev CER
+    state.json               epoch, history, best score and the names of those two files
+    model.keras              the exported inference model (best, else last)
     history.json, training_curve.png
+
+``state.json`` is the single commit point of an epoch: the epoch's checkpoint files are
+written under new names first, then ``state.json`` is replaced to name them, then the files
+of earlier epochs are deleted. A run killed at any moment resumes from a consistent pair.
 """
 
 import json
@@ -21,11 +25,12 @@ import shutil
 
 import numpy as np
 
+from asr.errors import CorruptFileError
+
 CONFIG = "config.json"
 DATA_REPORT = "data_report.json"
-CHECKPOINT = "checkpoint.keras"
 STATE = "state.json"
-BEST = "best.keras"
+STATE_KEYS = ("epoch", "history", "best", "checkpoint")
 FINAL_MODEL = "model.keras"
 HISTORY = "history.json"
 TRAINING_CURVE = "training_curve.png"
@@ -73,3 +78,48 @@ def copy_atomic(source, path):
     shutil.copyfile(source, tmp)
     os.replace(tmp, path)
     return path
+
+
+# === training state ===
+def checkpoint_name(epoch):
+    """File name of the checkpoint of ``epoch`` (0-based; named 1-based)."""
+    return f"checkpoint-e{epoch + 1:04d}.keras"
+
+
+def best_name(epoch):
+    return f"best-e{epoch + 1:04d}.keras"
+
+
+def read_state(output_dir):
+    """The committed ``state.json`` of a run folder, checked; raises ``FileNotFoundError``
+    when there is nothing to resume and ``CorruptFileError`` naming the file otherwise."""
+    path = pathlib.Path(output_dir) / STATE
+    if not path.is_file():
+        raise FileNotFoundError(f"nothing to resume in {str(output_dir)!r}: no {STATE} (no epoch finished yet?)")
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CorruptFileError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(state, dict):
+        raise CorruptFileError(f"{path}: expected a JSON object, found {type(state).__name__}")
+    for key, legacy in (("checkpoint", "checkpoint.keras"), ("best_checkpoint", "best.keras")):  # asr 0.1 runs
+        if key not in state and (path.parent / legacy).is_file():
+            state[key] = legacy
+    missing = [key for key in STATE_KEYS if key not in state]
+    if missing or not isinstance(state["history"], dict) or not isinstance(state["epoch"], int):
+        raise CorruptFileError(f"{path}: missing or malformed {missing or ['history/epoch']}; "
+                               f"expected the keys {list(STATE_KEYS)}")
+    for key in ("checkpoint", "best_checkpoint"):
+        if state.get(key) and not (path.parent / state[key]).is_file():
+            raise CorruptFileError(f"{path}: names {state[key]!r}, which is missing from {str(output_dir)!r}")
+    return state
+
+
+def commit_state(output_dir, state):
+    """Replace ``state.json`` (the commit point), then delete checkpoint files it no longer names."""
+    output_dir = pathlib.Path(output_dir)
+    write_json_atomic(output_dir / STATE, state)
+    keep = {state.get("checkpoint"), state.get("best_checkpoint")}
+    for stale in [*output_dir.glob("checkpoint-e*.keras"), *output_dir.glob("best-e*.keras")]:
+        if stale.name not in keep:
+            stale.unlink(missing_ok=True)

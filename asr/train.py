@@ -4,12 +4,12 @@
 >>> result = train(TrainConfig(train_data="LibriSpeech/train-clean-5", output_dir="runs/x", epochs=10))
 
 Everything a run needs is in ``TrainConfig`` (saved as ``config.json`` beside the results).
-Each finished epoch writes ``checkpoint.keras`` + ``state.json`` atomically; ``resume=True``
-continues from them. A non-finite loss stops training with ``TrainingDiverged`` and leaves
+Each finished epoch writes its checkpoint and commits it in ``state.json`` (``asr.files``);
+``resume=True`` continues from the committed one, under the rule of ``asr.resume``. A
+non-finite loss stops training with ``TrainingDiverged`` and leaves
 the last good checkpoint untouched.
 """
 
-import json
 import logging
 import pathlib
 
@@ -26,6 +26,7 @@ from asr.features import FeatureConfig, FeatureStats
 from asr.models import AcousticModel, build_model, load_model
 from asr.optim import make_optimizer
 from asr.plots import plot_history
+from asr.resume import check_resume, rebuild_optimizer, record_changes
 from asr.utterances import prepare
 
 logger = logging.getLogger("asr")
@@ -90,13 +91,6 @@ def _datasets(config, model, feature_config, train_entries, dev_entries):
     return train_set, dev_set
 
 
-def _resume_state(output_dir):
-    state_path = output_dir / files.STATE
-    if not (output_dir / files.CHECKPOINT).is_file() or not state_path.is_file():
-        raise FileNotFoundError(f"nothing to resume in {str(output_dir)!r}: no {files.CHECKPOINT} and {files.STATE}")
-    return json.loads(state_path.read_text(encoding="utf-8"))
-
-
 def train(config, resume=False, verbose="auto"):
     """Run one training job; returns a dict of output paths and final dev metrics.
 
@@ -112,25 +106,26 @@ def train(config, resume=False, verbose="auto"):
     output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     feature_config = FeatureConfig(config.features)
+    state, changes = check_resume(config, output_dir) if resume else ({"epoch": -1, "history": {}}, {})
     train_entries, dev_entries, reports = load_data(config)
-    state = _resume_state(output_dir) if resume else {"epoch": -1, "history": {}, "best": None}
-    model = load_model(output_dir / files.CHECKPOINT) if resume else _build(config, feature_config)
+    model = load_model(output_dir / state["checkpoint"]) if resume else _build(config, feature_config)
     train_set, dev_set = _datasets(config, model, feature_config, train_entries, dev_entries)
     if not resume:
         set_normalization_from(model, train_set)
     batches = _batches(config, train_set, topology, state["epoch"] + 1)
+    if changes:
+        logger.info("resuming with changed settings (from epoch %d): %s", state["epoch"] + 2, changes)
     if topology.is_chief:
-        files.write_json_atomic(output_dir / files.CONFIG, config.to_dict())
-        files.write_json_atomic(output_dir / files.DATA_REPORT, [r.to_dict() for r in reports] + [
-            train_set.report.to_dict(), dev_set.report.to_dict(),
-            {"name": "batches", "devices": topology.n_devices, "processes": topology.process_count,
-             "utterances_cut_per_epoch": batches.trimmed_per_epoch}])
-    if not resume:
+        _write_run_files(output_dir, config, reports + [train_set.report, dev_set.report], batches, topology)
+    if resume:
+        rebuild_optimizer(model, config, steps_per_epoch=len(batches))
+    else:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
     dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
     nan_guard = StopOnNaN()
     callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
-                 Checkpoint(output_dir, nan_guard, state["history"], best=state["best"], topology=topology)]
+                 Checkpoint(output_dir, nan_guard, state, topology=topology,
+                            extra_state={"config_changes": record_changes(state, changes)})]
     data = batches
     if keras.backend.backend() == "tensorflow":
         from asr.tf_dataset import ReshuffleEachEpoch, to_tf_dataset
@@ -139,12 +134,27 @@ def train(config, resume=False, verbose="auto"):
         callbacks.insert(0, ReshuffleEachEpoch(batches))
     model.fit(data, epochs=config.epochs, initial_epoch=state["epoch"] + 1, shuffle=False,
               callbacks=callbacks, verbose=verbose if topology.is_chief else 0)
+    checkpoint = callbacks[-1]
     if nan_guard.failed_at is not None:
-        epoch, batch, loss = nan_guard.failed_at
-        raise TrainingDiverged(f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training stopped. "
-                               f"The last good checkpoint is {output_dir / files.CHECKPOINT} (resume with "
-                               f"--resume, perhaps with a lower --learning-rate).")
-    return _finish(output_dir, callbacks[-1].history, topology)
+        raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
+    return _finish(output_dir, checkpoint, topology)
+
+
+def _divergence_message(failed_at, output_dir, checkpoint):
+    epoch, batch, loss = failed_at
+    text = f"loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training stopped. "
+    if checkpoint is None:
+        return text + "No epoch had finished, so there is no checkpoint: start again with a lower --learning-rate."
+    return text + (f"The last good checkpoint is {output_dir / checkpoint} (continue with --resume and a lower "
+                   "--learning-rate: the rate may change on resume).")
+
+
+def _write_run_files(output_dir, config, reports, batches, topology):
+    """``config.json`` (the settings in effect) and ``data_report.json`` (what was read and skipped)."""
+    files.write_json_atomic(output_dir / files.CONFIG, config.to_dict())
+    files.write_json_atomic(output_dir / files.DATA_REPORT, [r.to_dict() for r in reports] + [
+        {"name": "batches", "devices": topology.n_devices, "processes": topology.process_count,
+         "utterances_cut_per_epoch": batches.trimmed_per_epoch}])
 
 
 def _batches(config, train_set, topology, epoch):
@@ -154,20 +164,21 @@ def _batches(config, train_set, topology, epoch):
                          workers=config.workers, transform=augment if augment.active else None,
                          batch_multiple=topology.n_devices, shard_index=topology.process_index,
                          shard_count=topology.process_count)
-    batches.epoch = epoch
+    batches.set_epoch(epoch)
     if batches.trimmed_per_epoch:
         logger.info("the last batch of each epoch is cut by %d utterance(s) to split over %d devices",
                     batches.trimmed_per_epoch, topology.n_devices)
     return batches
 
 
-def _finish(output_dir, history, topology):
+def _finish(output_dir, checkpoint, topology):
     """Export the best (else last) model for inference, write history and the training curve."""
     distributed.barrier(topology, "finish")  # process 0's last checkpoint files are complete
-    source = output_dir / (files.BEST if (output_dir / files.BEST).is_file() else files.CHECKPOINT)
+    source = output_dir / (checkpoint.files["best_checkpoint"] or checkpoint.files["checkpoint"])
     distributed.save_model(load_model(source), output_dir / files.FINAL_MODEL, topology, export_inference_model)
+    history = checkpoint.history
     if topology.is_chief:
-        files.write_json_atomic(output_dir / files.HISTORY, history)
+        files.write_json_atomic(output_dir / files.HISTORY, {**history, **checkpoint.extra_state})
         plot_history(history, output_dir / files.TRAINING_CURVE)
     last = {k: v[-1] for k, v in history.items() if v}
     return {"model": str(output_dir / files.FINAL_MODEL), "history": history, "final": last,

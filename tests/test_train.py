@@ -38,19 +38,22 @@ def config(corpus, tmp_path, **overrides):
 def test_train_writes_everything_and_resumes(tiny_corpus, tmp_path):
     first = train(config(tiny_corpus, tmp_path, epochs=1), verbose=0)
     run = tmp_path / "run"
-    for name in ("model.keras", "checkpoint.keras", "best.keras", "state.json", "config.json", "history.json",
-                 "training_curve.png", "data_report.json"):
+    for name in ("model.keras", "checkpoint-e0001.keras", "best-e0001.keras", "state.json", "config.json",
+                 "history.json", "training_curve.png", "data_report.json"):
         assert (run / name).is_file(), name
     assert json.loads((run / "config.json").read_text())["model_params"] == MODEL_PARAMS
     assert set(first["history"]) >= {"loss", "val_loss", "val_cer", "val_wer", "epoch_seconds"}
-    steps = int(load_model(run / "checkpoint.keras").optimizer.iterations.numpy())
+    steps = int(load_model(run / "checkpoint-e0001.keras").optimizer.iterations.numpy())
     assert steps == 2  # 8 utterances / batch 4
 
     second = train(config(tiny_corpus, tmp_path, epochs=3), resume=True, verbose=0)
     assert len(second["history"]["loss"]) == 3
     assert second["history"]["loss"][0] == first["history"]["loss"][0]
-    assert json.loads((run / "state.json").read_text())["epoch"] == 2
-    assert int(load_model(run / "checkpoint.keras").optimizer.iterations.numpy()) == 6
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 2 and state["checkpoint"] == "checkpoint-e0003.keras"
+    assert state["config_changes"] == [{"from_epoch": 2, "changes": {"epochs": [1, 3]}}]
+    assert int(load_model(run / "checkpoint-e0003.keras").optimizer.iterations.numpy()) == 6
+    assert not (run / "checkpoint-e0001.keras").exists()  # earlier epochs' files go once the new ones commit
     final = load_model(run / "model.keras")
     assert getattr(final, "optimizer", None) is None  # exported for inference, without optimizer state
 
@@ -85,11 +88,11 @@ class ExplodeAfter(keras.optimizers.schedules.LearningRateSchedule):
 def test_nan_stops_training_and_keeps_last_good_checkpoint(tiny_corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(train_module, "make_optimizer",
                         lambda cfg, steps_per_epoch: keras.optimizers.SGD(ExplodeAfter(steps_per_epoch)))
-    with pytest.raises(TrainingDiverged, match=r"epoch 2, batch \d.*checkpoint.keras.*--resume"):
+    with pytest.raises(TrainingDiverged, match=r"epoch 2, batch \d.*checkpoint-e0001.keras.*--resume"):
         train(config(tiny_corpus, tmp_path, epochs=4, batch_size=2), verbose=0)
     state = json.loads((tmp_path / "run" / "state.json").read_text())
     assert state["epoch"] == 0 and all(np.isfinite(state["history"]["loss"]))
-    weights = load_model(tmp_path / "run" / "checkpoint.keras").get_weights()
+    weights = load_model(tmp_path / "run" / state["checkpoint"]).get_weights()
     assert all(np.all(np.isfinite(w)) for w in weights)
 
 

@@ -5,6 +5,7 @@ import os
 import pathlib
 import shutil
 import tarfile
+import tempfile
 import urllib.error
 import urllib.request
 
@@ -65,27 +66,50 @@ def _progress(total, name):
     return tqdm(total=total or None, unit="B", unit_scale=True, desc=f"download {name}")
 
 
+def _checked_target(member, destination, archive):
+    """Where ``member`` may be written inside ``destination``; raises for anything else."""
+    if not (member.isfile() or member.isdir()):
+        kind = ("symbolic link" if member.issym() else "hard link" if member.islnk() else
+                "device" if member.isdev() else "FIFO" if member.isfifo() else "special member")
+        raise DownloadError(f"{archive}: member {member.name!r} is a {kind}; only regular files and folders are "
+                            "extracted")
+    name = pathlib.PurePosixPath(member.name)
+    target = (destination / name).resolve()
+    if name.is_absolute() or ".." in name.parts or not target.is_relative_to(destination):
+        raise DownloadError(f"{archive}: member {member.name!r} would be written outside the target folder")
+    return target
+
+
 def safe_extract(archive, destination):
-    """Extract a tar archive, refusing members that would land outside ``destination``
-    (absolute paths, ``..``, links pointing out, devices)."""
-    destination = pathlib.Path(destination).resolve()
-    destination.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        for member in members:
-            target = (destination / member.name).resolve()
-            if not target.is_relative_to(destination):
-                raise DownloadError(f"unsafe path {member.name!r} in {archive}: extraction refused")
-            if member.issym() or member.islnk():
-                link = (target.parent / member.linkname).resolve()
-                if not link.is_relative_to(destination):
-                    raise DownloadError(f"unsafe link {member.name!r} -> {member.linkname!r} in {archive}")
-            if member.isdev():
-                raise DownloadError(f"device file {member.name!r} in {archive}: extraction refused")
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(destination, members=members, filter="data")
-        else:  # Python < 3.11.4: members were checked above
-            tar.extractall(destination, members=members)
+    """Extract a tar archive into ``destination`` (which must not exist yet) by the toolkit's
+    own rules, on every Python version: regular files and folders only (every symbolic or hard
+    link, device and FIFO is refused), each resolved path inside the target. Members are
+    written into a temporary folder beside ``destination`` that is renamed into place only
+    when the whole archive has been extracted, so an error never leaves a partial folder.
+    Raises ``DownloadError`` naming the archive and the member.
+    """
+    destination = pathlib.Path(destination).absolute()
+    if destination.exists():
+        raise DownloadError(f"extraction target {str(destination)!r} already exists")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent)).resolve()
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                target = _checked_target(member, staging, archive)
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as source, open(target, "xb") as out:  # "x": never through a link
+                    shutil.copyfileobj(source, out, CHUNK_BYTES)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DownloadError(f"{archive}: cannot extract: {error}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    os.replace(staging, destination)
     return destination
 
 
@@ -111,12 +135,16 @@ def fetch_mini_librispeech(root, subsets=tuple(MINI_LIBRISPEECH), progress=True)
                 f"extract it under {root}, or pass --data-dir pointing at any folder in the LibriSpeech "
                 f"layout (SPK/CHAPTER/SPK-CHAPTER-NNNN.flac + SPK-CHAPTER.trans.txt)."
             ) from None
-        tmp = root / f".{subset}.extracting"
+        tmp = root / f".{subset}.extracted"
         shutil.rmtree(tmp, ignore_errors=True)
         safe_extract(archive, tmp)
         (root / "LibriSpeech").mkdir(parents=True, exist_ok=True)
-        os.replace(tmp / "LibriSpeech" / subset, root / "LibriSpeech" / subset)
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            os.replace(tmp / "LibriSpeech" / subset, root / "LibriSpeech" / subset)
+        except FileNotFoundError:
+            raise DownloadError(f"{archive} holds no LibriSpeech/{subset} folder") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return root / "LibriSpeech"
 
 

@@ -7,12 +7,15 @@ Output: logits ``(batch, time', vocab_size)`` float32 (softmax only in decoding)
 reloads under ``safe_mode=True`` once ``asr.models`` is imported (``asr.load_model`` does it).
 """
 
+import os
+import zipfile
+
 import keras
 from keras import ops
 
 from asr import optim  # noqa: F401  (registers the LR schedule that checkpoints' optimizers use)
 from asr.ctc import ctc_loss
-from asr.errors import ConfigError
+from asr.errors import ConfigError, CorruptFileError
 from asr.features import FeatureConfig
 from asr.layers import FeatureNormalization, SpecAugment
 from asr.models.architectures import ARCHITECTURES
@@ -93,14 +96,28 @@ class AcousticModel(keras.Model):
         return cls(**config)
 
 
-def load_model(path, compile=True):
-    """Load an ``AcousticModel`` from a ``.keras`` file (``safe_mode=True``)."""
-    import os
+# What Keras raises for a damaged or foreign .keras file: a truncated or non-zip file, weights
+# cut short inside a valid zip (h5py's OSError), a config that is not a dict or names an
+# unregistered class (TypeError, ValueError), a missing member (KeyError).
+LOAD_ERRORS = (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError, ValueError, AttributeError)
 
+
+def load_model(path, compile=True):
+    """Load an ``AcousticModel`` from a ``.keras`` file (``safe_mode=True``).
+
+    A missing file raises ``FileNotFoundError``, a directory ``IsADirectoryError``, and a
+    damaged or foreign file ``CorruptFileError``, each naming the path.
+    """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"model path {path!r} is a directory, not a .keras file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file not found: {path!r}")
-    model = keras.saving.load_model(path, compile=compile)
+    try:
+        model = keras.saving.load_model(path, compile=compile)
+    except LOAD_ERRORS as error:
+        raise CorruptFileError(f"{path!r} is not a loadable asr model file ({type(error).__name__}: "
+                               f"{str(error).splitlines()[0] if str(error) else 'no detail'})") from None
     if not isinstance(model, AcousticModel):
         raise ConfigError(f"{path!r} holds a {type(model).__name__}, not an asr AcousticModel")
     return model

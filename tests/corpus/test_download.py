@@ -1,6 +1,7 @@
 """Downloads and archive extraction: checksums, offline failure, traversal refused."""
 
 import io
+import pathlib
 import tarfile
 
 import pytest
@@ -32,26 +33,59 @@ def test_checksum_mismatch_removes_file(tmp_path):
     assert download(source.as_uri(), tmp_path / "ok.bin", md5=md5sum(source), progress=False).read_bytes() == b"payload"
 
 
-def _tar_with(path, name, data=b"x", link=None):
+def _tar(path, *members):
+    """A .tar.gz of ``members``: ``(name, kind, payload)`` with kind file/dir/symlink/hardlink/char/fifo."""
+    types = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "char": tarfile.CHRTYPE,
+             "fifo": tarfile.FIFOTYPE, "dir": tarfile.DIRTYPE}
     with tarfile.open(path, "w:gz") as tar:
-        info = tarfile.TarInfo(name)
-        if link:
-            info.type, info.linkname = tarfile.SYMTYPE, link
+        for name, kind, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+                continue
+            info.type = types[kind]
+            info.linkname = payload or ""
             tar.addfile(info)
-        else:
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
     return path
 
 
-def test_safe_extract_refuses_traversal(tmp_path):
-    with pytest.raises(DownloadError, match="unsafe path '../evil.txt'"):
-        safe_extract(_tar_with(tmp_path / "a.tar.gz", "../evil.txt"), tmp_path / "out")
-    with pytest.raises(DownloadError, match="unsafe link"):
-        safe_extract(_tar_with(tmp_path / "b.tar.gz", "link", link="/etc/passwd"), tmp_path / "out")
-    assert not (tmp_path / "evil.txt").exists()
-    out = safe_extract(_tar_with(tmp_path / "c.tar.gz", "LibriSpeech/ok.txt", b"fine"), tmp_path / "out")
+LONG = "d" * 240  # the CVE-2025-4517 pattern: a long path component plus links through it
+HOSTILE = {
+    "parent path": [("../evil.txt", "file", b"x")],
+    "absolute path": [("/tmp/evil.txt", "file", b"x")],
+    "symlink out": [("link", "symlink", "/etc/passwd")],
+    "symlink chain": [("a", "symlink", "."), ("a/b", "symlink", ".."), ("a/b/evil.txt", "file", b"x")],
+    "hard link": [("x/y/h", "hardlink", "../victim")],
+    "long path and symlink": [(f"{LONG}/{LONG}", "dir", None), (f"{LONG}/{LONG}/l", "symlink", "../" * 8),
+                              (f"{LONG}/{LONG}/l/evil.txt", "file", b"x")],
+    "device": [("dev", "char", None)],
+    "fifo": [("pipe", "fifo", None)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_safe_extract_refuses_every_hostile_member(tmp_path, case):
+    (tmp_path / "victim").write_bytes(b"safe")
+    archive = _tar(tmp_path / "a.tar.gz", ("LibriSpeech/ok.txt", "file", b"fine"), *HOSTILE[case])
+    target = tmp_path / "work" / "out"
+    with pytest.raises(DownloadError, match=r"a\.tar\.gz: member '"):
+        safe_extract(archive, target)
+    assert (tmp_path / "victim").read_bytes() == b"safe" and not (tmp_path / "evil.txt").exists()
+    assert not pathlib.Path("/tmp/evil.txt").exists()
+    assert list((tmp_path / "work").iterdir()) == []  # no partial folder, no staging folder left
+
+
+def test_safe_extract_writes_regular_files_and_folders(tmp_path):
+    archive = _tar(tmp_path / "c.tar.gz", ("LibriSpeech", "dir", None), ("LibriSpeech/ok.txt", "file", b"fine"))
+    out = safe_extract(archive, tmp_path / "out")
     assert (out / "LibriSpeech" / "ok.txt").read_bytes() == b"fine"
+    with pytest.raises(DownloadError, match="already exists"):
+        safe_extract(archive, tmp_path / "out")
+    (tmp_path / "broken.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(DownloadError, match="cannot extract"):
+        safe_extract(tmp_path / "broken.tar.gz", tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()
 
 
 def test_resolve_mini_librispeech(tmp_path, librispeech_dir):

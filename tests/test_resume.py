@@ -1,0 +1,190 @@
+"""Training state under attack: the resume rule, a crash at each step of an epoch's commit,
+a killed process, corrupt checkpoint/state/model files, divergence before any checkpoint."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+from conftest import ROOT
+from test_train import ExplodeAfter, config
+
+import asr.callbacks
+import asr.train as train_module
+from asr.errors import CorruptFileError
+from asr.files import read_state
+from asr.models import build_model, load_model
+from asr.train import TrainingDiverged, train
+
+pytestmark = pytest.mark.backend_sensitive
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory, librispeech_dir):
+    from test_train import tiny_corpus as make  # the same 8 + 4 real utterances
+
+    return make.__wrapped__(tmp_path_factory, librispeech_dir)
+
+
+def history(run):
+    return json.loads((run / "history.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_corpus, tmp_path_factory):
+    """History of a 3-epoch run that nothing interrupted."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    train(config(tiny_corpus, folder, epochs=3), verbose=0)
+    return history(folder / "run")
+
+
+def test_resume_applies_schedule_changes_and_records_them(tiny_corpus, tmp_path):
+    train(config(tiny_corpus, tmp_path, epochs=1), verbose=0)
+    result = train(config(tiny_corpus, tmp_path, epochs=2, learning_rate=1e-4), resume=True, verbose=0)
+    run = tmp_path / "run"
+    assert json.loads((run / "config.json").read_text())["learning_rate"] == 1e-4  # the settings in effect
+    assert result["history"]["learning_rate"][1] <= 1e-4 < result["history"]["learning_rate"][0]
+    assert history(run)["config_changes"] == [
+        {"from_epoch": 2, "changes": {"epochs": [1, 2], "learning_rate": [0.001, 0.0001]}}]
+
+
+def test_resume_refuses_settings_that_define_the_model_or_data(tiny_corpus, tmp_path):
+    train(config(tiny_corpus, tmp_path, epochs=1), verbose=0)
+    recorded = (tmp_path / "run" / "config.json").read_text()
+    with pytest.raises(ValueError, match=r"cannot change features \('mfcc' -> 'log_mel'\), model_params"):
+        train(config(tiny_corpus, tmp_path, epochs=2, features="log_mel", model_params={"units": 4}), resume=True,
+              verbose=0)
+    assert (tmp_path / "run" / "config.json").read_text() == recorded  # never overwritten with unused settings
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("point", ["before the best copy", "before the commit", "after the commit"])
+def test_a_crash_at_any_step_of_the_commit_resumes_like_an_uninterrupted_run(tiny_corpus, tmp_path, point,
+                                                                             monkeypatch, uninterrupted):
+    real_copy, real_commit = asr.callbacks.copy_atomic, asr.callbacks.commit_state
+
+    def copy(source, path):
+        if point == "before the best copy" and "e0002" in str(path):
+            raise Crash
+        return real_copy(source, path)
+
+    def commit(output_dir, state):
+        if state["epoch"] == 1 and point == "before the commit":
+            raise Crash
+        real_commit(output_dir, state)
+        if state["epoch"] == 1 and point == "after the commit":
+            raise Crash
+
+    monkeypatch.setattr(asr.callbacks, "copy_atomic", copy)
+    monkeypatch.setattr(asr.callbacks, "commit_state", commit)
+    with pytest.raises(Crash):
+        train(config(tiny_corpus, tmp_path, epochs=3), verbose=0)
+    monkeypatch.undo()
+    committed = read_state(tmp_path / "run")["epoch"]
+    assert committed == (1 if point == "after the commit" else 0)
+    resumed = train(config(tiny_corpus, tmp_path, epochs=3), resume=True, verbose=0)["history"]
+    np.testing.assert_allclose(resumed["loss"], uninterrupted["loss"], rtol=1e-5)
+    np.testing.assert_allclose(resumed["val_loss"], uninterrupted["val_loss"], rtol=1e-5)
+    assert {p.name for p in (tmp_path / "run").glob("*-e*.keras")} <= {"checkpoint-e0003.keras", "best-e0001.keras",
+                                                                      "best-e0002.keras", "best-e0003.keras"}
+
+
+@pytest.mark.slow
+def test_killed_process_resumes_from_the_command_line(tiny_corpus, tmp_path, uninterrupted):
+    """A real kill (os._exit, nothing cleaned up) between an epoch's checkpoint and its commit."""
+    cfg = config(tiny_corpus, tmp_path, epochs=3)
+    (tmp_path / "config.json").write_text(json.dumps(cfg.to_dict()))
+    script = f"""
+import os, asr.callbacks
+from asr.config import TrainConfig
+from asr.train import train
+real = asr.callbacks.commit_state
+def commit(output_dir, state):
+    if state["epoch"] == 1:
+        os._exit(9)
+    real(output_dir, state)
+asr.callbacks.commit_state = commit
+train(TrainConfig.from_json({str(tmp_path / 'config.json')!r}), verbose=0)
+"""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": keras.backend.backend()}  # as in-process
+    killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=600)
+    assert killed.returncode == 9, killed.stderr[-2000:]
+    resumed = subprocess.run([sys.executable, "-m", "asr", "train", "--output-dir", cfg.output_dir, "--resume"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    np.testing.assert_allclose(history(tmp_path / "run")["loss"], uninterrupted["loss"], rtol=1e-5)
+
+
+def test_divergence_before_any_checkpoint_names_none(tiny_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "make_optimizer", lambda cfg, steps_per_epoch: keras.optimizers.SGD(
+        ExplodeAfter(0)))
+    with pytest.raises(TrainingDiverged, match="epoch 1.*there is no checkpoint: start again with a lower"):
+        train(config(tiny_corpus, tmp_path, epochs=2, batch_size=2), verbose=0)
+    assert not list((tmp_path / "run").glob("*.keras"))
+
+
+# === corrupt files ===
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    build_model("rnn", units=4).save(path)
+    return path
+
+
+def _rewritten(source, target, edit):
+    """A copy of the .keras zip ``source`` with ``edit(name, data) -> data`` applied to each member."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for name in old.namelist():
+            new.writestr(name, edit(name, old.read(name)))
+    return target
+
+
+def _config_edit(change):
+    def edit(name, data):
+        return json.dumps(change(json.loads(data))).encode() if name == "config.json" else data
+    return edit
+
+
+CORRUPTIONS = {
+    "truncated zip": lambda src, dst: dst.write_bytes(src.read_bytes()[: src.stat().st_size // 2]) and dst,
+    "truncated weights": lambda src, dst: _rewritten(src, dst, lambda n, d: d[: len(d) // 3] if n.endswith(".h5")
+                                                     else d),
+    "config not a dict": lambda src, dst: _rewritten(src, dst, _config_edit(lambda c: [c])),
+    "unregistered class": lambda src, dst: _rewritten(src, dst, _config_edit(
+        lambda c: {**c, "registered_name": "nobody>Nothing", "class_name": "Nothing"})),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+def test_corrupt_model_files_are_one_clear_error(model_file, tmp_path, case):
+    damaged = tmp_path / "damaged.keras"
+    CORRUPTIONS[case](model_file, damaged)
+    with pytest.raises(CorruptFileError, match=r"damaged\.keras' is not a loadable asr model file"):
+        load_model(damaged)
+    result = subprocess.run([sys.executable, "-m", "asr", "transcribe", str(damaged), str(damaged)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "damaged.keras" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_model_path_that_is_a_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", r"state\.json: not valid JSON"),
+    ("[1, 2]", r"state\.json: expected a JSON object"),
+    ('{"epoch": 0, "best": 1.0, "checkpoint": "checkpoint-e0001.keras"}', r"state\.json: missing .*'history'"),
+    ('{"epoch": 0, "history": {}, "best": 1.0, "checkpoint": "gone.keras"}', r"names 'gone\.keras', which is missing"),
+])
+def test_corrupt_state_is_one_clear_error_naming_the_file(tmp_path, text, message):
+    (tmp_path / "state.json").write_text(text)
+    with pytest.raises(CorruptFileError, match=message):
+        read_state(tmp_path)
