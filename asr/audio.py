@@ -13,6 +13,8 @@ from asr.errors import AsrError, ConfigError
 
 SAMPLE_RATE = 16000  # Hz: LibriSpeech's rate and the default model rate
 RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler
+MAX_ABS_SAMPLE = 256.0  # float audio is nominally within [-1, 1]; 2**8 x full scale (+48 dB) is not audio
+#                         (e.g. a float file written without scaling), so it is refused, not decoded
 
 
 class AudioError(AsrError, ValueError):
@@ -46,6 +48,8 @@ def load_audio(path, sample_rate=SAMPLE_RATE):
     if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
         raise ConfigError(f"sample_rate={sample_rate!r} must be a positive integer")
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise AudioError(f"audio path {path!r} is a directory, not an audio file")
     if not os.path.isfile(path):
         raise AudioError(f"audio file not found: {path!r}")
     try:
@@ -56,6 +60,10 @@ def load_audio(path, sample_rate=SAMPLE_RATE):
         raise AudioError(f"audio file {path!r} is empty (0 samples)")
     if not np.all(np.isfinite(samples)):
         raise AudioError(f"audio file {path!r} contains NaN or infinite samples")
+    peak = float(np.max(np.abs(samples)))
+    if peak > MAX_ABS_SAMPLE:
+        raise AudioError(f"audio file {path!r} has samples up to |x| = {peak:.3g}, far outside [-1, 1] "
+                         f"(limit {MAX_ABS_SAMPLE:g}): a float file written without scaling?")
     audio = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
     return resample(audio, file_rate, sample_rate)
 

@@ -14,7 +14,7 @@ import pathlib
 import sys
 import typing
 
-from asr.errors import AsrError
+from asr.errors import AsrError, ConfigError
 from asr.keras_backend import choose_backend
 
 
@@ -49,7 +49,8 @@ def dataclass_from_args(cls, args, base=None):
 
 
 def _decoder_arguments(parser):
-    parser.add_argument("--decoder", choices=("greedy", "beam"), default="greedy")
+    parser.add_argument("--decoder", choices=("greedy", "beam"),
+                        help="default: beam with --lm or --lexicon, else greedy")
     parser.add_argument("--beam-width", type=int, default=32)
     parser.add_argument("--lm", help="word n-gram LM in ARPA format (beam decoder)")
     parser.add_argument("--lm-weight", type=float, default=0.5)
@@ -92,6 +93,9 @@ def make_parser():
 def _decoder(args, vocabulary):
     from asr.decoding import make_decoder
 
+    if args.decoder == "greedy" and (args.lm or args.lexicon):
+        raise ConfigError("--lm and --lexicon are used by the beam decoder: drop --decoder greedy")
+    args.decoder = args.decoder or ("beam" if args.lm or args.lexicon else "greedy")
     return make_decoder(args.decoder, vocabulary, beam_width=args.beam_width, lm=args.lm,
                         lm_weight=args.lm_weight, word_bonus=args.word_bonus, lexicon=args.lexicon)
 
@@ -170,6 +174,8 @@ def main(argv=None):
     choose_backend()
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe}[args.command]
     try:
         command(args)

@@ -104,8 +104,14 @@ class BeamSearchDecoder:
                  cutoff_top_n=CUTOFF_TOP_N):
         if not isinstance(beam_width, int) or beam_width < 1:
             raise ConfigError(f"beam_width={beam_width!r} must be a positive integer")
-        if lm_weight < 0:
-            raise ConfigError(f"lm_weight={lm_weight!r} must be >= 0")
+        if not 0 <= lm_weight < math.inf:
+            raise ConfigError(f"lm_weight={lm_weight!r} must be a finite number >= 0")
+        if not math.isfinite(word_bonus):
+            raise ConfigError(f"word_bonus={word_bonus!r} must be a finite number")
+        if lexicon is not None:
+            lexicon = list(lexicon)
+            if not lexicon:
+                raise ConfigError("lexicon is empty: give at least one word (or no lexicon)")
         self.vocabulary, self.beam_width, self.lm = vocabulary, beam_width, lm
         self.lm_weight, self.word_bonus, self.cutoff_top_n = lm_weight, word_bonus, cutoff_top_n
         self.space = vocabulary.encode(" ")[0] if " " in vocabulary.symbols else None
@@ -207,7 +213,10 @@ def read_lexicon(path):
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"lexicon file not found: {str(path)!r}")
-    return path.read_text(encoding="utf-8").split()
+    words = path.read_text(encoding="utf-8", errors="replace").split()
+    if not words:
+        raise ConfigError(f"lexicon file {str(path)!r} holds no words")
+    return words
 
 
 def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None):

@@ -149,13 +149,23 @@ def log_mel(audio, sample_rate=SAMPLE_RATE, n_mels=N_MELS, n_fft=MEL_N_FFT, win_
 
 
 def extract_features(audio, config):
-    """Features of float32 mono ``audio`` (at ``config.sample_rate``) as ``(frames, n_features)``."""
+    """Features of float32 mono ``audio`` (at ``config.sample_rate``) as ``(frames, n_features)``.
+
+    Raises ``AudioError`` when the features are not finite (samples so large that their
+    power overflows), so they never reach a model or the normalisation statistics.
+    """
     if config.kind == "spectrogram":
-        return spectrogram(audio, config.sample_rate, config.n_fft, config.hop_length, config.max_freq)
-    if config.kind == "mfcc":
-        return mfcc(audio, config.sample_rate, config.n_mfcc, config.n_fft, config.win_length,
-                    config.hop_length, config.n_mels)
-    return log_mel(audio, config.sample_rate, config.n_mels, config.n_fft, config.win_length, config.hop_length)
+        features = spectrogram(audio, config.sample_rate, config.n_fft, config.hop_length, config.max_freq)
+    elif config.kind == "mfcc":
+        features = mfcc(audio, config.sample_rate, config.n_mfcc, config.n_fft, config.win_length,
+                        config.hop_length, config.n_mels)
+    else:
+        features = log_mel(audio, config.sample_rate, config.n_mels, config.n_fft, config.win_length,
+                           config.hop_length)
+    if not np.isfinite(features).all():
+        peak = float(np.max(np.abs(audio)))
+        raise AudioError(f"features are not finite: audio samples reach |x| = {peak:.3g} (expected within [-1, 1])")
+    return features
 
 
 def extract_file(path, config, speed=1.0):
@@ -167,7 +177,10 @@ def extract_file(path, config, speed=1.0):
     audio = load_audio(path, config.sample_rate)
     if speed != 1.0:
         audio = resample(audio, round(config.sample_rate * speed), config.sample_rate)
-    return extract_features(audio, config)
+    try:
+        return extract_features(audio, config)
+    except AudioError as error:
+        raise AudioError(f"{str(path)!r}: {error}") from None
 
 
 class FeatureStats:

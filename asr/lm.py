@@ -13,7 +13,7 @@ import collections
 import math
 import pathlib
 
-from asr.errors import ConfigError
+from asr.errors import ConfigError, CorruptFileError
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 DISCOUNT = 0.75  # Kneser-Ney absolute discount (Chen & Goodman's single-D estimate is ~0.7-0.8)
@@ -105,24 +105,47 @@ class NGramLM:
         if not path.is_file():
             raise FileNotFoundError(f"ARPA file not found: {str(path)!r}")
         probs, backoffs, n = collections.defaultdict(dict), collections.defaultdict(dict), 0
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            raise CorruptFileError(f"{path}: not a UTF-8 text file ({error})") from None
+        for line_no, line in enumerate(lines, 1):
             line = line.strip()
             if not line or line.startswith("ngram ") or line in ("\\data\\", "\\end\\"):
                 continue
             if line.endswith("-grams:"):
-                n = int(line[1:].split("-")[0])
+                n = _order_of(line, path, line_no)
                 continue
             parts = line.split()
             if n == 0 or len(parts) < n + 1:
-                raise ConfigError(f"{path}:{line_no}: malformed ARPA line {line!r}")
+                raise CorruptFileError(f"{path}:{line_no}: malformed ARPA line {line[:80]!r}")
             ngram = tuple(parts[1: n + 1])
-            probs[n][ngram] = float(parts[0])
+            probs[n][ngram] = _number(parts[0], path, line_no)
             if len(parts) > n + 1:
-                backoffs[n][ngram] = float(parts[n + 1])
+                backoffs[n][ngram] = _number(parts[n + 1], path, line_no)
         if 1 not in probs:
-            raise ConfigError(f"{path}: no unigrams found; not an ARPA file?")
+            raise CorruptFileError(f"{path}: no unigrams found; not an ARPA file?")
         probs[1].setdefault((UNK,), LOG10_ZERO)
         return cls(max(probs), dict(probs), dict(backoffs))
+
+
+def _order_of(line, path, line_no):
+    """The n of an ARPA section header ``\\n-grams:``."""
+    digits = line[1:].split("-")[0]
+    if not digits.isdigit() or int(digits) < 1:
+        raise CorruptFileError(f"{path}:{line_no}: malformed ARPA section header {line[:80]!r}")
+    return int(digits)
+
+
+def _number(text, path, line_no):
+    """A finite log10 probability or back-off weight of an ARPA line."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CorruptFileError(f"{path}:{line_no}: {text[:40]!r} is not a number") from None
+    if math.isnan(value) or value > 0 and math.isinf(value):
+        raise CorruptFileError(f"{path}:{line_no}: {text!r} is not a log10 probability")
+    return value
 
 
 def _continuation_counts(counts, order):

@@ -6,8 +6,11 @@ apostrophe (2), ``a``-``z`` (3-28), 29 classes in all.
 Normalisation policy (``normalize_transcript``):
   * Unicode is decomposed and accents dropped (``café`` -> ``cafe``); text is lowercased.
   * Typographic apostrophes become ``'``; apostrophes that are not inside a word are dropped.
-  * Digits: ``digits="spell"`` (default) writes numbers as English words
-    (``42`` -> ``forty two``); ``digits="error"`` raises ``TranscriptError`` instead.
+  * Digits: ``digits="spell"`` (default) writes numbers as English words: ``42`` -> ``forty
+    two``, ``1,000,000`` -> ``one million``, ``3rd`` -> ``third``, ``$42.50`` -> ``forty two
+    dollars fifty cents`` (also ``£``/``€``), ``3.14`` -> ``three point one four``, ``5%`` ->
+    ``five percent``; a number of more than ``MAX_NUMBER_DIGITS`` digits raises
+    ``TranscriptError`` (no one reads it out). ``digits="error"`` raises for any digit.
   * Any other punctuation (``-``, ``.``, ``,``, ``"`` ...) becomes a word break;
     runs of whitespace collapse to one space and the ends are stripped.
   * Characters still outside the vocabulary (e.g. non-Latin letters) raise ``TranscriptError``.
@@ -26,6 +29,18 @@ _ONES = ("zero one two three four five six seven eight nine ten eleven twelve th
          "fifteen sixteen seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
+
+
+MAX_NUMBER_DIGITS = 15  # up to hundreds of trillions; longer digit runs are not speech
+CURRENCIES = {"$": ("dollar", "cent"), "\u00a3": ("pound", "penny"), "\u20ac": ("euro", "cent")}
+_PLURALS = {"penny": "pence"}
+_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+             "nine": "ninth", "twelve": "twelfth"}
+_CURRENCY = re.compile(r"([$\u00a3\u20ac])\s?(\d+)(?:\.(\d{2}))?(?!\d)")
+_GROUPED = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_ORDINAL = re.compile(r"(\d+)(st|nd|rd|th)\b")
+_DECIMAL = re.compile(r"(\d+)\.(\d+)")
+_PERCENT = re.compile(r"(\d+)\s?%")
 
 
 class TranscriptError(AsrError, ValueError):
@@ -48,6 +63,40 @@ def number_to_words(number):
     raise AssertionError("unreachable")
 
 
+def _cardinal(digits):
+    if len(digits) > MAX_NUMBER_DIGITS:
+        raise TranscriptError(f"a number of {len(digits)} digits ({digits[:20]}...) is longer than "
+                              f"MAX_NUMBER_DIGITS={MAX_NUMBER_DIGITS}: not speech")
+    return number_to_words(int(digits))
+
+
+def _ordinal(digits):
+    *head, last = _cardinal(digits).split()
+    last = _ORDINALS.get(last, last[:-1] + "ieth" if last.endswith("y") else last + "th")
+    return " ".join([*head, last])
+
+
+def _money(match):
+    major, minor = CURRENCIES[match.group(1)]
+    amount = int(match.group(2))
+    words = f"{_cardinal(match.group(2))} {major}{'' if amount == 1 else 's'}"
+    if match.group(3) and int(match.group(3)):
+        cents = int(match.group(3))
+        words += f" {_cardinal(match.group(3))} {minor if cents == 1 else _PLURALS.get(minor, minor + 's')}"
+    return f" {words} "
+
+
+def spell_numbers(text):
+    """Numbers in lower-case ``text`` written as words (see the module docstring)."""
+    text = _GROUPED.sub(lambda m: m.group().replace(",", ""), text)
+    text = _CURRENCY.sub(_money, text)
+    text = _ORDINAL.sub(lambda m: f" {_ordinal(m.group(1))} ", text)
+    text = _PERCENT.sub(lambda m: f" {_cardinal(m.group(1))} percent ", text)
+    text = _DECIMAL.sub(lambda m: f" {_cardinal(m.group(1))} point {' '.join(_ONES[int(d)] for d in m.group(2))} ",
+                        text)
+    return re.sub(r"\d+", lambda m: f" {_cardinal(m.group())} ", text)
+
+
 def normalize_transcript(text, digits="spell"):
     """Normalise ``text`` to the default vocabulary's alphabet (see the module docstring)."""
     if digits not in ("spell", "error"):
@@ -56,7 +105,7 @@ def normalize_transcript(text, digits="spell"):
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     if digits == "error" and re.search(r"\d", text):
         raise TranscriptError(f"transcript {text!r} contains digits and digits='error'")
-    text = re.sub(r"\d+", lambda match: f" {number_to_words(int(match.group()))} ", text)
+    text = spell_numbers(text)
     text = re.sub(r"[^\w\s']|_", " ", text)  # punctuation -> word break
     text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)  # quotes, not contractions
     return " ".join(text.split())

@@ -57,7 +57,12 @@ def read_librispeech(root, vocabulary=None, max_duration=None):
     if not transcripts:
         raise FileNotFoundError(f"no *.trans.txt transcripts below {str(root)!r}: is it a LibriSpeech folder?")
     for trans in transcripts:
-        for line in trans.read_text(encoding="utf-8").splitlines():
+        try:
+            lines = trans.read_text(encoding="utf-8").splitlines()
+        except (UnicodeDecodeError, OSError):
+            report.skip("transcript file not readable as UTF-8", trans.name)
+            continue
+        for line in lines:
             if not line.strip():
                 continue
             utt_id, _, raw_text = line.strip().partition(" ")

@@ -1,6 +1,7 @@
 """Manifest files (JSON lines) and speaker-disjoint / random splits."""
 
 import json
+import math
 import os
 import pathlib
 import random
@@ -24,6 +25,27 @@ def write_manifest(entries, path):
     return write_text_atomic(path, "".join(lines))
 
 
+def entry_problem(entry):
+    """Why a parsed manifest line cannot be an utterance, or None: ``path`` and ``text`` are
+    non-empty strings, ``duration`` (optional) a finite number >= 0, ``id``/``speaker``
+    (optional) strings or integers."""
+    if not isinstance(entry, dict):
+        return "line is not a JSON object"
+    missing = [key for key in REQUIRED_KEYS if key not in entry]
+    if missing:
+        return f"missing {'/'.join(missing)}"
+    for key in REQUIRED_KEYS:
+        if not isinstance(entry[key], str) or not entry[key].strip():
+            return f"{key} is not a non-empty string"
+    duration = entry.get("duration", 0.0)
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0 <= duration < math.inf:
+        return "duration is not a finite number >= 0"
+    for key in ("id", "speaker"):
+        if key in entry and (isinstance(entry[key], bool) or not isinstance(entry[key], (str, int))):
+            return f"{key} is not a string"
+    return None
+
+
 def read_manifest(path):
     """Read a JSON-lines manifest; relative audio paths are resolved against its folder.
 
@@ -33,26 +55,31 @@ def read_manifest(path):
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {str(path)!r}")
     report, entries = SkipReport(str(path)), []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="replace") as f:  # a bad byte spoils its line, not the file
         for line_no, line in enumerate(f, 1):
             if not line.strip():
+                continue
+            if "\ufffd" in line:
+                report.skip("line is not valid UTF-8", f"line {line_no}")
                 continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 report.skip("invalid JSON", f"line {line_no}")
                 continue
-            if not isinstance(entry, dict) or any(key not in entry for key in REQUIRED_KEYS):
-                report.skip(f"missing {'/'.join(REQUIRED_KEYS)}", f"line {line_no}")
-                continue
-            try:
-                entry["text"] = normalize_transcript(entry["text"])
-            except TranscriptError:
-                report.skip("transcript not encodable", f"line {line_no}")
+            reason = entry_problem(entry)
+            if reason is None:
+                try:
+                    entry["text"] = normalize_transcript(entry["text"])
+                    reason = None if entry["text"] else "empty transcript"
+                except TranscriptError:
+                    reason = "transcript not encodable"
+            if reason:
+                report.skip(reason, f"line {line_no}")
                 continue
             entry["path"] = str((path.parent / entry["path"]).resolve())
-            entry.setdefault("id", pathlib.Path(entry["path"]).stem)
-            entry.setdefault("speaker", "unknown")
+            entry["id"] = str(entry.get("id", pathlib.Path(entry["path"]).stem))
+            entry["speaker"] = str(entry.get("speaker", "unknown"))
             entries.append(entry)
             report.read += 1
     return entries, report

@@ -24,7 +24,7 @@ def test_manifest_round_trip_and_bad_lines(tmp_path):
     loaded, report = read_manifest(path)
     assert loaded[0] == entries[0]
     assert loaded[1]["text"] == "upper case" and loaded[1]["path"] == str(tmp_path / "rel.wav")
-    assert report.skipped == {"invalid JSON": 1, "missing path/text": 1}
+    assert report.skipped == {"invalid JSON": 1, "missing text": 1}
 
 
 def test_manifest_stores_absolute_paths(tmp_path, monkeypatch):
