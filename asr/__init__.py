@@ -22,7 +22,8 @@ Example::
 
     from asr import load_model, transcribe
     model = load_model("runs/librispeech_mini/model.keras")
-    print(transcribe(model, ["a.wav", "b.flac"]))
+    for result in transcribe(model, ["a.wav", "b.flac"]):   # one result per file, in order
+        print(result.text if result.ok else result.error)
 """
 
 import importlib

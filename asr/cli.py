@@ -82,10 +82,17 @@ def make_parser():
     evaluate.add_argument("--alignment-plot", help="PNG of the first utterance's spectrogram and alignment")
     _decoder_arguments(evaluate)
 
-    transcribe = sub.add_parser("transcribe", help="transcribe audio files")
+    transcribe = sub.add_parser("transcribe", help="transcribe audio files (exit 1 if any file failed)")
     transcribe.add_argument("model")
     transcribe.add_argument("audio", nargs="+")
-    transcribe.add_argument("--format", choices=("text", "jsonl"), default="text")
+    transcribe.add_argument("--format", choices=FORMATS, default="text",
+                            help="text: a line per file; jsonl: an object per file with segments, words, times and "
+                                 "confidence; srt/vtt: subtitles")
+    transcribe.add_argument("--output-dir", help="write one FILE_STEM.{txt,json,srt,vtt} per input here "
+                                                 "(needed for srt/vtt with several inputs)")
+    transcribe.add_argument("--max-segment-seconds", type=float, default=20.0,
+                            help="longer audio is cut at pauses into segments of at most this")
+    transcribe.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _decoder_arguments(transcribe)
     return parser
 
@@ -144,15 +151,46 @@ def run_evaluate(args):
         print(text)
 
 
+FORMATS = ("text", "jsonl", "srt", "vtt")
+EXTENSIONS = {"text": ".txt", "jsonl": ".json", "srt": ".srt", "vtt": ".vtt"}
+
+
+def _render(result, fmt):
+    from asr.alignment import subtitle_cues, to_srt, to_vtt
+
+    if fmt == "text":
+        return result.text + "\n"
+    if fmt == "jsonl":
+        return json.dumps(result.to_dict()) + "\n"
+    return (to_srt if fmt == "srt" else to_vtt)(subtitle_cues(result.words))
+
+
 def run_transcribe(args):
+    """Print (or write) every good result; report each failure as ``path: reason`` on stderr.
+    Returns 1 if any file failed, else 0."""
     from asr.inference import transcribe
     from asr.models import load_model
 
+    if args.format in ("srt", "vtt") and len(args.audio) > 1 and not args.output_dir:
+        raise ConfigError(f"--format {args.format} with {len(args.audio)} files needs --output-dir")
     model = load_model(args.model, compile=False)
-    texts = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
-                       progress=len(args.audio) > args.batch_size)
-    for path, text in zip(args.audio, texts):
-        print(json.dumps({"path": path, "text": text}) if args.format == "jsonl" else text)
+    results = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
+                         progress=not args.quiet, max_segment_seconds=args.max_segment_seconds)
+    for result in results:
+        for warning in result.warnings:
+            print(f"{result.path}: warning: {warning}", file=sys.stderr)
+        if not result.ok:
+            print(f"{result.path}: {result.error}", file=sys.stderr)
+            if args.format == "jsonl" and not args.output_dir:
+                print(json.dumps(result.to_dict()))
+            continue
+        if args.output_dir:
+            target = pathlib.Path(args.output_dir) / (pathlib.Path(result.path).stem + EXTENSIONS[args.format])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(_render(result, args.format), encoding="utf-8")
+        else:
+            sys.stdout.write(_render(result, args.format))
+    return int(any(not result.ok for result in results))
 
 
 # Errors that describe bad input or a failed run: shown as one line, not a traceback. The
@@ -178,10 +216,10 @@ def main(argv=None):
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe}[args.command]
     try:
-        command(args)
+        status = command(args)
     except USER_ERRORS as error:
         if args.verbose:
             raise
         print(f"asr {args.command}: error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0

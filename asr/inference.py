@@ -1,19 +1,30 @@
-"""Batched inference: features -> logits -> text.
+"""Batched inference: audio files -> segments -> features -> logits -> text, word times.
 
 >>> from asr import load_model, transcribe
->>> transcribe(load_model("model.keras"), ["a.wav", "b.flac"])          # greedy
->>> transcribe(model, paths, decoder="beam")                             # CTC prefix beam search
+>>> results = transcribe(load_model("model.keras"), ["a.wav", "b.flac"])   # greedy
+>>> [r.text if r.ok else r.error for r in results]
+>>> transcribe(model, paths, decoder="beam")                               # CTC prefix beam search
 """
 
-import numpy as np
+import contextlib
+import dataclasses
+import itertools
+import os
+import warnings
 
-from asr.decoding import make_decoder
+import numpy as np
+import soundfile as sf
+
+from asr.alignment import best_path_words, frame_seconds
+from asr.decoding import GreedyDecoder, make_decoder
 from asr.distributed import local_batch_multiple
-from asr.errors import ConfigError
-from asr.features import extract_file
+from asr.errors import AsrError, ConfigError
+from asr.features import extract_features
 from asr.padding import PAD_MULTIPLE, pad_batch
+from asr.segments import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS, stream_segments
 
 DEFAULT_BATCH_SIZE = 16
+WINDOW_BATCHES = 4  # segments decoded together: batch_size x this, sorted by length (little padding)
 
 
 def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=False):
@@ -47,14 +58,120 @@ def decode_logits(decoder, logits):
     return [decoder.decode(lg[None], np.array([lg.shape[0]]))[0] for lg in logits]
 
 
-def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, progress=False):
-    """Transcribe audio files with an ``AcousticModel``; returns one string per path.
+@dataclasses.dataclass
+class Transcription:
+    """The result for one input file: ``text`` (None if it failed) or ``error``, and with
+    ``timestamps`` the segments and words with their times (seconds from the file start)."""
 
-    Features are computed with the model's own ``feature_config`` (its sample rate,
-    feature kind and normalisation statistics travel inside the model file).
+    path: str
+    text: str | None = None
+    error: str | None = None
+    duration: float = 0.0
+    segments: list = dataclasses.field(default_factory=list)  # {"start", "end", "text"} per segment
+    words: list = dataclasses.field(default_factory=list)  # asr.alignment.Word, best path
+    warnings: list = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self):
+        return self.error is None
+
+    @property
+    def confidence(self):
+        """Mean word confidence (posterior of the best path), None without words."""
+        return float(np.mean([w.confidence for w in self.words])) if self.words else None
+
+    def to_dict(self):
+        if not self.ok:
+            return {"path": self.path, "error": self.error}
+        return {"path": self.path, "text": self.text, "duration": round(self.duration, 3),
+                "confidence": None if self.confidence is None else round(self.confidence, 3),
+                "segments": self.segments, "words": [w.to_dict() for w in self.words],
+                **({"warnings": self.warnings} if self.warnings else {})}
+
+
+def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, progress=False,
+               max_segment_seconds=MAX_SEGMENT_SECONDS):
+    """Transcribe audio files with an ``AcousticModel``: one ``Transcription`` per path, in order.
+
+    A file that cannot be read or decoded gets its ``error`` and never stops the others.
+    Each file is read in blocks and cut at pauses into segments of at most
+    ``max_segment_seconds`` (``asr.segments``), so memory does not grow with its length;
+    segments of all files are batched together. Features use the model's own
+    ``feature_config`` (rate, kind, normalisation statistics travel inside the model file).
     """
-    if isinstance(paths, (str, bytes)) or not hasattr(paths, "__iter__"):
+    if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__iter__"):
         paths = [paths]
+    results = [Transcription(os.fspath(path)) for path in paths]
     decoder = make_decoder(decoder, model.vocabulary)
-    features = [extract_file(path, model.feature_config) for path in paths]
-    return decode_logits(decoder, predict_logits(model, features, batch_size, progress))
+    seconds = frame_seconds(model)
+    bar = _progress_bar(results) if progress else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stream = _segments(results, model, max_segment_seconds, caught)
+        while window := list(itertools.islice(stream, batch_size * WINDOW_BATCHES)):
+            _decode_window(window, results, model, decoder, batch_size, seconds)
+            if bar is not None:
+                bar.update(sum(len(segment.audio) for _, segment in window) / model.feature_config.sample_rate)
+    if bar is not None:
+        bar.close()
+    for result in results:
+        if result.ok:
+            result.text = " ".join(segment["text"] for segment in result.segments if segment["text"])
+        else:
+            result.segments, result.words = [], []
+    return results
+
+
+def _progress_bar(results):
+    from tqdm.auto import tqdm
+
+    total = 0.0
+    for result in results:
+        with contextlib.suppress(Exception):
+            total += sf.info(result.path).duration
+    return tqdm(total=round(total, 1) or None, unit="s", desc="transcribe (audio seconds)")
+
+
+def _segments(results, model, max_segment_seconds, caught):
+    """``(file index, Segment)`` of every readable file; read errors go into the results."""
+    rate = model.feature_config.sample_rate
+    grid = model.feature_config.hop_length * round(frame_seconds(model) * rate / model.feature_config.hop_length)
+    for index, result in enumerate(results):
+        seen = len(caught)
+        try:
+            for segment in stream_segments(result.path, rate, max_seconds=max_segment_seconds,
+                                           min_seconds=min(MIN_SEGMENT_SECONDS, max_segment_seconds / 2), grid=grid):
+                result.duration = segment.end
+                yield index, segment
+        except AsrError as error:
+            result.error = str(error)
+        result.warnings += [str(w.message) for w in caught[seen:]]
+
+
+def _decode_window(window, results, model, decoder, batch_size, seconds):
+    """Features, logits and text of a window of segments (sorted by length for batching)."""
+    config, features, kept = model.feature_config, [], []
+    for index, segment in window:
+        audio = segment.audio
+        if len(audio) < config.n_fft:  # a tail shorter than one analysis window: pad with silence
+            audio = np.pad(audio, (0, config.n_fft - len(audio)))
+        try:
+            features.append(extract_features(audio, config))
+            kept.append((index, segment))
+        except AsrError as error:
+            results[index].error = results[index].error or f"{results[index].path!r}: {error}"
+    for (index, segment), logits in zip(kept, predict_logits(model, features, batch_size)):
+        result = results[index]
+        if not result.ok:
+            continue
+        words = [w for w in best_path_words(logits, model.vocabulary, seconds, segment.start)
+                 if w.start >= segment.keep_from]
+        text = decoder.decode(logits[None], np.array([len(logits)]))[0]
+        if isinstance(decoder, GreedyDecoder):
+            text = " ".join(w.text for w in words)  # the same best path, stitched at the overlap
+        elif segment.keep_from > segment.start:  # a hard cut: drop the words the overlap repeats
+            dropped = sum(w.start < segment.keep_from for w in
+                          best_path_words(logits, model.vocabulary, seconds, segment.start))
+            text = " ".join(text.split()[dropped:])
+        result.words += words
+        result.segments.append({"start": round(segment.keep_from, 3), "end": round(segment.end, 3), "text": text})

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -25,3 +26,10 @@ def test_train_throughput_smoke(tmp_path):
     for row in rows.values():
         assert row["steps_per_s"] > 0 and row["audio_s_per_s"] > 0
     assert "vs torch" in result.stdout
+
+
+def test_long_audio_bench_smoke():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "long_audio.py"), "--minutes", "0.5", "--smoke"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"0\.5 min of audio: RTF [\d.]+ \([\d.]+x the target 0\.05\), peak RSS [\d.]+ MB", result.stdout)

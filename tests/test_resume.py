@@ -65,15 +65,15 @@ class Crash(Exception):
     pass
 
 
-@pytest.mark.parametrize("point", ["before the best copy", "before the commit", "after the commit"])
+@pytest.mark.parametrize("point", ["after the checkpoint file", "before the commit", "after the commit"])
 def test_a_crash_at_any_step_of_the_commit_resumes_like_an_uninterrupted_run(tiny_corpus, tmp_path, point,
                                                                              monkeypatch, uninterrupted):
-    real_copy, real_commit = asr.callbacks.copy_atomic, asr.callbacks.commit_state
+    real_save, real_commit = asr.callbacks.save_model, asr.callbacks.commit_state
 
-    def copy(source, path):
-        if point == "before the best copy" and "e0002" in str(path):
-            raise Crash
-        return real_copy(source, path)
+    def save(model, path, *args):
+        real_save(model, path, *args)
+        if point == "after the checkpoint file" and "e0002" in str(path):
+            raise Crash  # the new checkpoint exists (best copy and state not yet written)
 
     def commit(output_dir, state):
         if state["epoch"] == 1 and point == "before the commit":
@@ -82,7 +82,7 @@ def test_a_crash_at_any_step_of_the_commit_resumes_like_an_uninterrupted_run(tin
         if state["epoch"] == 1 and point == "after the commit":
             raise Crash
 
-    monkeypatch.setattr(asr.callbacks, "copy_atomic", copy)
+    monkeypatch.setattr(asr.callbacks, "save_model", save)
     monkeypatch.setattr(asr.callbacks, "commit_state", commit)
     with pytest.raises(Crash):
         train(config(tiny_corpus, tmp_path, epochs=3), verbose=0)
