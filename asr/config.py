@@ -2,12 +2,11 @@
 choosing a backend). Saved as JSON beside results; CLI flags map one-to-one onto fields."""
 
 import dataclasses
-import json
 import math
-import pathlib
 
 from asr.errors import ConfigError
 from asr.features import FeatureConfig
+from asr.files import read_json_object
 
 
 def check_devices_flag(devices):
@@ -93,15 +92,7 @@ class TrainConfig:
     @classmethod
     def from_json(cls, path):
         """The config saved at ``path``; a damaged file or unknown field is a ``ConfigError`` naming it."""
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {str(path)!r}")
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ConfigError(f"{path}: not valid JSON ({error})") from None
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path}: expected a JSON object of TrainConfig fields")
+        values = read_json_object(path, ConfigError, missing="config file not found")
         unknown = set(values) - {field.name for field in dataclasses.fields(cls)}
         if unknown:
             raise ConfigError(f"{path}: unknown TrainConfig fields {sorted(unknown)}")

@@ -80,6 +80,21 @@ def copy_atomic(source, path):
     return path
 
 
+def read_json_object(path, error=CorruptFileError, missing="file not found"):
+    """The JSON object (a dict) stored at ``path``; ``FileNotFoundError`` (``missing: path``)
+    when absent, ``error`` naming the file when it is not valid JSON or not an object."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{missing}: {str(path)!r}")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as decode_error:
+        raise error(f"{path}: not valid JSON ({decode_error})") from None
+    if not isinstance(value, dict):
+        raise error(f"{path}: expected a JSON object, found {type(value).__name__}")
+    return value
+
+
 # === training state ===
 def checkpoint_name(epoch):
     """File name of the checkpoint of ``epoch`` (0-based; named 1-based)."""
@@ -94,14 +109,7 @@ def read_state(output_dir):
     """The committed ``state.json`` of a run folder, checked; raises ``FileNotFoundError``
     when there is nothing to resume and ``CorruptFileError`` naming the file otherwise."""
     path = pathlib.Path(output_dir) / STATE
-    if not path.is_file():
-        raise FileNotFoundError(f"nothing to resume in {str(output_dir)!r}: no {STATE} (no epoch finished yet?)")
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CorruptFileError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(state, dict):
-        raise CorruptFileError(f"{path}: expected a JSON object, found {type(state).__name__}")
+    state = read_json_object(path, missing="nothing to resume (no epoch finished yet?): no state file")
     for key, legacy in (("checkpoint", "checkpoint.keras"), ("best_checkpoint", "best.keras")):  # asr 0.1 runs
         if key not in state and (path.parent / legacy).is_file():
             state[key] = legacy
