@@ -42,7 +42,9 @@ def test_normalize_transcript(raw, expected):
 
 
 def test_normalized_text_is_encodable():
-    Vocabulary().encode(normalize_transcript("It's 3 o'clock -- \"really\"?"))
+    text = normalize_transcript("It's 3 o'clock -- \"really\"?")
+    assert text == "it's three o'clock really"
+    assert Vocabulary().decode(Vocabulary().encode(text)) == text
 
 
 def test_digits_error_policy():
