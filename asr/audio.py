@@ -1,10 +1,14 @@
 """Audio loading: any wav/flac (or other libsndfile format), any rate, any channel count.
 
-``load_audio`` returns float32 mono samples in [-1, 1] at the requested rate. Every
-failure raises ``AudioError`` naming the file and the problem.
+``load_audio`` returns float32 mono samples in [-1, 1] at the requested rate;
+``stream_audio`` yields the same in blocks, resampled as a stream (long files in constant
+memory). Both apply the same checks, and every failure raises ``AudioError`` naming the
+file and the problem; a WAV shorter than its header declares is read with a warning.
 """
 
 import os
+import struct
+import warnings
 
 import numpy as np
 import soundfile as sf
@@ -12,7 +16,8 @@ import soundfile as sf
 from asr.errors import AsrError, ConfigError
 
 SAMPLE_RATE = 16000  # Hz: LibriSpeech's rate and the default model rate
-RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler
+RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler (soxr "HQ", also used when streaming)
+BLOCK_SECONDS = 5.0  # stream_audio's read granularity
 MAX_ABS_SAMPLE = 256.0  # float audio is nominally within [-1, 1]; 2**8 x full scale (+48 dB) is not audio
 #                         (e.g. a float file written without scaling), so it is refused, not decoded
 
@@ -35,6 +40,32 @@ def audio_info(path):
     return info.frames / info.samplerate, info.samplerate
 
 
+def _check_path(path, sample_rate):
+    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+        raise ConfigError(f"sample_rate={sample_rate!r} must be a positive integer")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise AudioError(f"audio path {path!r} is a directory, not an audio file")
+    if not os.path.isfile(path):
+        raise AudioError(f"audio file not found: {path!r}")
+    return path
+
+
+def _checked_mono(samples, path):
+    """``(frames, channels)`` samples -> mono, refusing non-finite and absurd values."""
+    if not np.all(np.isfinite(samples)):
+        raise AudioError(f"audio file {path!r} contains NaN or infinite samples")
+    peak = float(np.max(np.abs(samples), initial=0.0))
+    if peak > MAX_ABS_SAMPLE:
+        raise AudioError(f"audio file {path!r} has samples up to |x| = {peak:.3g}, far outside [-1, 1] "
+                         f"(limit {MAX_ABS_SAMPLE:g}): a float file written without scaling?")
+    return samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
+
+
+def _unreadable(path, error):
+    return AudioError(f"cannot read audio file {path!r} (corrupt or unsupported format): {error}")
+
+
 def load_audio(path, sample_rate=SAMPLE_RATE):
     """Read an audio file as float32 mono at ``sample_rate``.
 
@@ -45,27 +76,64 @@ def load_audio(path, sample_rate=SAMPLE_RATE):
     Returns:
         float32 array, shape ``(samples,)``, values in [-1, 1] for PCM input.
     """
-    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ConfigError(f"sample_rate={sample_rate!r} must be a positive integer")
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise AudioError(f"audio path {path!r} is a directory, not an audio file")
-    if not os.path.isfile(path):
-        raise AudioError(f"audio file not found: {path!r}")
+    path = _check_path(path, sample_rate)
     try:
         samples, file_rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        raise AudioError(f"cannot read audio file {path!r} (corrupt or unsupported format): {error}") from None
+        raise _unreadable(path, error) from None
     if samples.size == 0:
         raise AudioError(f"audio file {path!r} is empty (0 samples)")
-    if not np.all(np.isfinite(samples)):
-        raise AudioError(f"audio file {path!r} contains NaN or infinite samples")
-    peak = float(np.max(np.abs(samples)))
-    if peak > MAX_ABS_SAMPLE:
-        raise AudioError(f"audio file {path!r} has samples up to |x| = {peak:.3g}, far outside [-1, 1] "
-                         f"(limit {MAX_ABS_SAMPLE:g}): a float file written without scaling?")
-    audio = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
-    return resample(audio, file_rate, sample_rate)
+    _warn_if_truncated(path, len(samples))
+    return resample(_checked_mono(samples, path), file_rate, sample_rate)
+
+
+def stream_audio(path, sample_rate=SAMPLE_RATE):
+    """``load_audio`` in blocks of ``BLOCK_SECONDS``: float32 mono arrays at ``sample_rate``,
+    resampled as a stream, so memory does not grow with the file's length."""
+    import soxr
+
+    path = _check_path(path, sample_rate)
+    try:
+        info = sf.info(path)
+        blocks = sf.blocks(path, blocksize=int(BLOCK_SECONDS * info.samplerate), dtype="float32", always_2d=True)
+        stream = None if info.samplerate == sample_rate else soxr.ResampleStream(info.samplerate, sample_rate, 1,
+                                                                                 dtype="float32", quality="HQ")
+        read = 0
+        for block in blocks:
+            read += len(block)
+            mono = _checked_mono(block, path)
+            yield mono if stream is None else stream.resample_chunk(mono)
+        if stream is not None:
+            yield stream.resample_chunk(np.zeros(0, np.float32), last=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise _unreadable(path, error) from None
+    _warn_if_truncated(path, read)
+
+
+def declared_wav_frames(path):
+    """Frames that a RIFF/WAVE header's ``data`` chunk declares, or None for other formats."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"RIFF" or (f.seek(8), f.read(4))[1] != b"WAVE":
+            return None
+        block_align = None
+        while len(header := f.read(8)) == 8:
+            chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"fmt ":
+                block_align = struct.unpack("<H", f.read(16)[12:14])[0]
+                f.seek(size - 16 + size % 2, os.SEEK_CUR)
+            elif chunk == b"data":
+                return size // block_align if block_align else None
+            else:
+                f.seek(size + size % 2, os.SEEK_CUR)
+    return None
+
+
+def _warn_if_truncated(path, frames_read):
+    """libsndfile reads a cut WAV up to its end without a word: compare with the header."""
+    declared = declared_wav_frames(path)
+    if declared is not None and frames_read < declared:
+        warnings.warn(f"{path!r} is truncated: read {frames_read} frames of the {declared} its header declares",
+                      stacklevel=3)
 
 
 def resample(audio, orig_sample_rate, sample_rate):

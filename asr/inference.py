@@ -127,7 +127,7 @@ def _progress_bar(results):
 
     total = 0.0
     for result in results:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(sf.LibsndfileError, RuntimeError, TypeError, OSError):
             total += sf.info(result.path).duration
     return tqdm(total=round(total, 1) or None, unit="s", desc="transcribe (audio seconds)")
 
@@ -164,14 +164,12 @@ def _decode_window(window, results, model, decoder, batch_size, seconds):
         result = results[index]
         if not result.ok:
             continue
-        words = [w for w in best_path_words(logits, model.vocabulary, seconds, segment.start)
-                 if w.start >= segment.keep_from]
-        text = decoder.decode(logits[None], np.array([len(logits)]))[0]
+        path_words = best_path_words(logits, model.vocabulary, seconds, segment.start)
+        words = [w for w in path_words if w.start >= segment.keep_from]  # stitched at the overlap's middle
         if isinstance(decoder, GreedyDecoder):
-            text = " ".join(w.text for w in words)  # the same best path, stitched at the overlap
-        elif segment.keep_from > segment.start:  # a hard cut: drop the words the overlap repeats
-            dropped = sum(w.start < segment.keep_from for w in
-                          best_path_words(logits, model.vocabulary, seconds, segment.start))
-            text = " ".join(text.split()[dropped:])
+            text = " ".join(w.text for w in words)  # the greedy text is the best path's words
+        else:  # after a hard cut, drop as many leading words as the best path places in the overlap
+            text = decoder.decode(logits[None], np.array([len(logits)]))[0]
+            text = " ".join(text.split()[len(path_words) - len(words):])
         result.words += words
         result.segments.append({"start": round(segment.keep_from, 3), "end": round(segment.end, 3), "text": text})

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.audio import AudioError
-from asr.segments import declared_wav_frames, stream_segments
+from asr.audio import AudioError, declared_wav_frames, load_audio
+from asr.segments import stream_segments
 
 RATE = 16000
 
@@ -51,6 +51,8 @@ def test_truncated_wav_is_flagged_and_bad_files_raise(tmp_path):
     assert declared_wav_frames(tmp_path / "half.wav") == declared_wav_frames(tmp_path / "full.wav") == 7.2 * RATE
     with pytest.warns(UserWarning, match=r"half.wav' is truncated: read \d+ frames of the 115200"):
         list(stream_segments(tmp_path / "half.wav", RATE))
+    with pytest.warns(UserWarning, match=r"half.wav' is truncated"):  # the whole-file reader says so too
+        load_audio(tmp_path / "half.wav")
     (tmp_path / "junk.wav").write_bytes(b"junk")
     with pytest.raises(AudioError, match="junk.wav"):
         list(stream_segments(tmp_path / "junk.wav", RATE))

@@ -36,6 +36,13 @@ def test_vocabulary_config_round_trip_and_validation():
     ("well-known  fact.", "well known fact"),
     ("chapter 21 in 1999", "chapter twenty one in one thousand nine hundred ninety nine"),
     ("  ", ""),
+    ("$42.50", "forty two dollars fifty cents"),  # currency, ordinals, grouped numbers, decimals, percent
+    ("$1", "one dollar"),
+    ("\u00a33.01", "three pounds one penny"),
+    ("3RD", "third"),
+    ("the 21st and 40th", "the twenty first and fortieth"),
+    ("1,000,000", "one million"),
+    ("2.5 percent or 7%", "two point five percent or seven percent"),
 ])
 def test_normalize_transcript(raw, expected):
     assert normalize_transcript(raw) == expected
