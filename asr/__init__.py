@@ -35,7 +35,7 @@ import importlib
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_model": "asr.models.acoustic",
+    "load_model": "asr.onnx_runtime",  # .keras -> AcousticModel, .onnx -> OnnxModel (Keras-free)
     "AcousticModel": "asr.models.acoustic",
     "build_model": "asr.models",
     "transcribe": "asr.inference",

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from asr.decoding import log_softmax
+from asr.posteriors import log_softmax
 from asr.text import BLANK
 
 WORD_GAP_SECONDS = 0.4  # letters further apart than this belong to two words (a pause the model left without a space)

@@ -1,4 +1,5 @@
-"""Data-pipeline augmentation of log-power features (``spectrogram``, ``log_mel``), per utterance.
+"""Data-pipeline augmentation of features, per utterance: gain and noise (log-power features,
+``spectrogram`` and ``log_mel``) and time shift (any kind).
 
 Applied by ``asr.batches.CTCBatches(transform=...)`` with a generator seeded by (seed, epoch,
 batch), so runs are reproducible. Speed perturbation happens earlier, on the audio
@@ -8,6 +9,11 @@ Gain: ``g`` dB scales power by ``10**(g/10)``, i.e. adds ``g * ln(10) / 10`` to 
 Noise: stationary white-ish noise at an SNR drawn from ``noise_snr_db``, added in the power
 domain: ``log(exp(x) + n * e)``, ``n`` the noise power per bin relative to the utterance's
 mean power and ``e ~ Exp(1)`` the periodogram's fluctuation.
+Time shift: ``0..time_shift`` copies of the first frame (uniform) are put before the
+utterance (never dropping frames, so a label that fitted still fits), so that each epoch the
+model's subsampled frame grid (stride 2 or more) falls at another phase of the speech; a
+model trained only on utterance-aligned frames reads the same audio shifted by one frame
+noticeably worse (the long-audio cutter found this).
 """
 
 import dataclasses
@@ -28,19 +34,28 @@ class FeatureAugment:
     gain_db: float = 0.0  # random gain, uniform in [-gain_db, +gain_db]
     noise_prob: float = 0.0  # probability that an utterance gets additive noise
     noise_snr_db: tuple = (10.0, 30.0)  # SNR range, uniform
+    time_shift: int = 0  # prepend 0..time_shift copies of the first frame, uniform
 
     def __post_init__(self):
         if self.gain_db < 0 or not 0 <= self.noise_prob <= 1:
             raise ConfigError(f"gain_db={self.gain_db} must be >= 0 and noise_prob={self.noise_prob} in [0, 1]")
+        if not isinstance(self.time_shift, int) or self.time_shift < 0:
+            raise ConfigError(f"time_shift={self.time_shift!r} must be a non-negative number of frames")
         if len(self.noise_snr_db) != 2 or self.noise_snr_db[0] > self.noise_snr_db[1]:
             raise ConfigError(f"noise_snr_db={self.noise_snr_db} must be a (low, high) pair")
 
     @property
     def active(self):
+        return self.changes_power or self.time_shift > 0
+
+    @property
+    def changes_power(self):
         return self.gain_db > 0 or self.noise_prob > 0
 
     def __call__(self, features, rng):
         features = np.asarray(features, dtype=np.float32)
+        if self.time_shift:
+            features = np.pad(features, ((int(rng.integers(0, self.time_shift + 1)), 0), (0, 0)), mode="edge")
         if self.noise_prob and rng.random() < self.noise_prob:
             snr_db = rng.uniform(*self.noise_snr_db)
             log_noise = np.log(np.mean(np.exp(features, dtype=np.float64))) - snr_db * DB_TO_LOG
@@ -52,6 +67,6 @@ class FeatureAugment:
 
 
 def check_kind(augment, feature_kind):
-    if augment.active and feature_kind not in LOG_POWER_KINDS:
+    if augment.changes_power and feature_kind not in LOG_POWER_KINDS:
         raise ConfigError(f"gain/noise augmentation works on log-power features {LOG_POWER_KINDS}, "
                          f"not features={feature_kind!r}")

@@ -65,6 +65,33 @@ class StopOnNaN(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training after the epoch at which another epoch (as long as the longest so far)
+    would end past ``minutes`` of training in this call; ``stopped_after`` is then that epoch.
+
+    The learning-rate schedule still spans the configured epochs, so a run cut by its budget
+    ends at a higher learning rate: choose ``epochs`` to fit and keep the budget as a guard.
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds, self.stopped_after = 60.0 * minutes, None
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.monotonic()
+        self.longest = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.monotonic()
+        self.longest = max(self.longest, now - self.epoch_start)
+        if now - self.start + self.longest > self.seconds and not self.model.stop_training:
+            self.stopped_after = epoch
+            self.model.stop_training = True
+
+
 class Checkpoint(keras.callbacks.Callback):
     """Each finished epoch with a finite loss: its checkpoint (model + optimizer), a copy as
     the best checkpoint when ``monitor`` improves, then ``state.json`` naming them, the commit
@@ -91,7 +118,7 @@ class Checkpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["epoch_seconds"] = time.perf_counter() - self.started
-        logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         if self.nan_guard.failed_at is not None or not math.isfinite(float(logs.get("loss", 0.0))):
             return  # the last good checkpoint stays as it is
         for key, value in logs.items():

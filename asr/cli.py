@@ -1,4 +1,4 @@
-"""Command line: ``asr train``, ``asr evaluate``, ``asr transcribe`` (also ``python -m asr``).
+"""Command line: ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export`` (also ``python -m asr``).
 
 ``asr train`` has one flag per ``TrainConfig`` field (``--batch-size`` -> ``batch_size``).
 Without ``KERAS_BACKEND`` set, the fastest installed backend is used (JAX, then TensorFlow,
@@ -56,6 +56,9 @@ def _decoder_arguments(parser):
     parser.add_argument("--lm-weight", type=float, default=0.5)
     parser.add_argument("--word-bonus", type=float, default=1.0)
     parser.add_argument("--lexicon", help="text file, one allowed word per line (beam decoder)")
+    parser.add_argument("--beam-engine", choices=("auto", "numpy", "flashlight"), default="auto",
+                        help="beam search implementation: flashlight-text (compiled, KenLM) when installed, "
+                             "else NumPy")
     parser.add_argument("--batch-size", type=int, default=16)
 
 
@@ -94,6 +97,10 @@ def make_parser():
                             help="longer audio is cut at pauses into segments of at most this")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _decoder_arguments(transcribe)
+
+    export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file")
+    export.add_argument("model", help=".keras model")
+    export.add_argument("output", help=".onnx file to write")
     return parser
 
 
@@ -104,7 +111,8 @@ def _decoder(args, vocabulary):
         raise ConfigError("--lm and --lexicon are used by the beam decoder: drop --decoder greedy")
     args.decoder = args.decoder or ("beam" if args.lm or args.lexicon else "greedy")
     return make_decoder(args.decoder, vocabulary, beam_width=args.beam_width, lm=args.lm,
-                        lm_weight=args.lm_weight, word_bonus=args.word_bonus, lexicon=args.lexicon)
+                        lm_weight=args.lm_weight, word_bonus=args.word_bonus, lexicon=args.lexicon,
+                        engine=args.beam_engine)
 
 
 def _load_eval_entries(source):
@@ -137,7 +145,7 @@ def run_train(args):
 
 def run_evaluate(args):
     from asr.evaluate import evaluate
-    from asr.models import load_model
+    from asr.onnx_runtime import load_model
 
     model = load_model(args.model, compile=False)
     entries, _ = _load_eval_entries(args.data)
@@ -169,7 +177,7 @@ def run_transcribe(args):
     """Print (or write) every good result; report each failure as ``path: reason`` on stderr.
     Returns 1 if any file failed, else 0."""
     from asr.inference import transcribe
-    from asr.models import load_model
+    from asr.onnx_runtime import load_model  # .onnx: ONNX Runtime, Keras never imported
 
     if args.format in ("srt", "vtt") and len(args.audio) > 1 and not args.output_dir:
         raise ConfigError(f"--format {args.format} with {len(args.audio)} files needs --output-dir")
@@ -193,6 +201,14 @@ def run_transcribe(args):
     return int(any(not result.ok for result in results))
 
 
+def run_export(args):
+    from asr.export import export_onnx
+
+    if not args.output.endswith(".onnx"):
+        raise ConfigError(f"output {args.output!r} must end in .onnx")
+    print(export_onnx(args.model, args.output))
+
+
 # Errors that describe bad input or a failed run: shown as one line, not a traceback. The
 # toolkit's own errors (``asr.errors.AsrError``: bad arguments, audio, transcripts, corpora,
 # downloads, diverged training) and missing/unreadable files; anything else is a bug and
@@ -214,7 +230,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
-    command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe}[args.command]
+    command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe,
+               "export": run_export}[args.command]
     try:
         status = command(args)
     except USER_ERRORS as error:

@@ -34,6 +34,8 @@ class TrainConfig:
     output_dir: str = option("runs/asr", "folder for checkpoints, model, history and plots")
     model: str = option("deepspeech", "architecture name (asr.models.ARCHITECTURES)")
     model_params: dict = option(None, "architecture hyper-parameters as JSON", factory=dict)
+    utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "
+                                         "(each utterance's own mean removed) | mean_std")
     features: str = option("log_mel", "spectrogram | mfcc | log_mel")
     epochs: int = option(20, "training epochs")
     batch_size: int = option(16, "utterances per batch")
@@ -44,6 +46,8 @@ class TrainConfig:
     clipnorm: float = option(5.0, "global gradient-norm clipping")
     max_duration: float = option(20.0, "seconds; longer utterances are skipped (and counted)")
     sortagrad: bool = option(True, "first epoch shortest-first")
+    time_budget: float = option(0.0, "minutes of training; stop after the epoch when another would overrun it "
+                                     "(0: no limit; the LR schedule still spans all epochs)")
     dev_subset: int = option(200, "dev utterances decoded for CER/WER each epoch")
     mixed_precision: bool = option(False, "bf16 compute, float32 CTC and logits")
     seed: int = option(0, "seed for weights, batching and augmentation")
@@ -58,11 +62,15 @@ class TrainConfig:
     gain_db: float = option(0.0, "random gain in [-gain_db, +gain_db] dB (log-power features)")
     noise_prob: float = option(0.0, "probability of additive noise per utterance (log-power features)")
     noise_snr_db: tuple = option((10.0, 30.0), "additive-noise SNR range in dB, e.g. 10,30")
+    time_shift: int = option(0, "delay each training utterance by 0..N frames at random (copies of its first "
+                                "frame), so the model does not depend on where the subsampled frame grid falls")
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
+        if not 0 <= self.time_budget < math.inf:
+            raise ConfigError(f"TrainConfig time_budget={self.time_budget!r} must be a finite number of minutes >= 0")
         for name in ("learning_rate", "max_duration", "clipnorm"):
             if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a finite number > 0")
@@ -71,6 +79,8 @@ class TrainConfig:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a JSON object, e.g. "
                                   '{"units": 256}')
         FeatureConfig(self.features)  # validates the kind
+        if self.utterance_norm not in ("none", "mean", "mean_std"):
+            raise ConfigError(f"TrainConfig utterance_norm={self.utterance_norm!r} must be none, mean or mean_std")
         object.__setattr__(self, "devices", check_devices_flag(self.devices))
         for name in ("speed_perturb", "noise_snr_db"):  # JSON gives lists
             object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
@@ -82,7 +92,7 @@ class TrainConfig:
         """The data-pipeline ``FeatureAugment`` these settings describe."""
         from asr.augment import FeatureAugment, check_kind
 
-        augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db)
+        augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db, self.time_shift)
         check_kind(augment, self.features)
         return augment
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from asr.errors import ConfigError
+from asr.posteriors import check_logits, log_softmax
 from asr.text import BLANK
 
 NEG_INF = -float("inf")
@@ -29,22 +30,6 @@ def logaddexp(a, b):
     if a < b:
         a, b = b, a
     return a if b == NEG_INF else a + math.log1p(math.exp(b - a))
-
-
-def log_softmax(logits):
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _check(logits, lengths):
-    logits = np.asarray(logits)
-    if logits.ndim != 3:
-        raise ConfigError(f"logits must have shape (batch, time, vocab), got {logits.shape}")
-    lengths = np.full(len(logits), logits.shape[1]) if lengths is None else np.asarray(lengths)
-    if lengths.shape != (len(logits),) or np.any(lengths > logits.shape[1]) or np.any(lengths < 0):
-        raise ConfigError(f"lengths={lengths.tolist()} must be (batch,) values in [0, {logits.shape[1]}]")
-    return logits, lengths
 
 
 class Prefix(NamedTuple):
@@ -86,7 +71,7 @@ class GreedyDecoder:
         self.vocabulary = vocabulary
 
     def decode(self, logits, lengths=None):
-        logits, lengths = _check(logits, lengths)
+        logits, lengths = check_logits(logits, lengths)
         return [" ".join(self.vocabulary.decode(greedy_ids(lg, n)).split())
                 for lg, n in zip(logits, lengths)]
 
@@ -121,7 +106,7 @@ class BeamSearchDecoder:
         self._index = {symbol: i + 1 for i, symbol in enumerate(vocabulary.symbols)}  # symbol -> id (0: blank)
 
     def decode(self, logits, lengths=None):
-        logits, lengths = _check(logits, lengths)
+        logits, lengths = check_logits(logits, lengths)
         return [self.decode_one(log_softmax(lg[:n])) for lg, n in zip(logits, lengths)]
 
     # === word-level scoring ===
@@ -219,24 +204,41 @@ def read_lexicon(path):
     return words
 
 
-def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None):
+BEAM_ENGINES = ("auto", "numpy", "flashlight")
+
+
+def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None,
+                 engine="auto"):
     """The one decoder factory: ``"greedy"``, ``"beam"`` or an object with ``decode`` (returned as is).
 
-    For ``"beam"``, ``lm`` is an ``asr.lm.NGramLM`` or the path of an ARPA file, and
-    ``lexicon`` an iterable of words or the path of a word-list file.
+    For ``"beam"``, ``lm`` is an ``asr.lm.NGramLM`` or the path of an ARPA file (a KenLM
+    binary too with the flashlight engine), and ``lexicon`` an iterable of words or the path
+    of a word-list file. ``engine``: ``"flashlight"`` (compiled, ``asr.decoding_flashlight``),
+    ``"numpy"`` (``BeamSearchDecoder``) or ``"auto"``: flashlight when installed and there is an
+    LM or lexicon, else NumPy.
     """
+    if engine not in BEAM_ENGINES:
+        raise ConfigError(f"engine={engine!r} must be one of {BEAM_ENGINES}")
     if hasattr(decoder, "decode"):
         return decoder
     if decoder == "greedy":
         return GreedyDecoder(vocabulary)
     if decoder != "beam":
         raise ConfigError(f"decoder={decoder!r} must be 'greedy', 'beam' or an object with a decode() method")
+    if isinstance(lexicon, (str, pathlib.Path)):
+        lexicon = read_lexicon(lexicon)
+    from asr import decoding_flashlight
+
+    words = lm is not None or lexicon is not None
+    if engine == "flashlight" or (engine == "auto" and words and decoding_flashlight.available()):
+        if not decoding_flashlight.available():
+            raise ConfigError('engine="flashlight" needs flashlight-text: pip install "asr[fast-decoder]"')
+        return decoding_flashlight.FlashlightBeamDecoder(vocabulary, beam_width, lm=lm, lm_weight=lm_weight,
+                                                         word_bonus=word_bonus, lexicon=lexicon)
     if isinstance(lm, (str, pathlib.Path)):
         from asr.lm import NGramLM
 
         lm = NGramLM.read_arpa(lm)
-    if isinstance(lexicon, (str, pathlib.Path)):
-        lexicon = read_lexicon(lexicon)
     return BeamSearchDecoder(vocabulary, beam_width, lm=lm, lm_weight=lm_weight, word_bonus=word_bonus,
                              lexicon=lexicon)
 

@@ -17,7 +17,6 @@ import soundfile as sf
 
 from asr.alignment import best_path_words, frame_seconds
 from asr.decoding import GreedyDecoder, make_decoder
-from asr.distributed import local_batch_multiple
 from asr.errors import AsrError, ConfigError
 from asr.features import extract_features
 from asr.padding import PAD_MULTIPLE, pad_batch
@@ -25,6 +24,16 @@ from asr.segments import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS, stream_segmen
 
 DEFAULT_BATCH_SIZE = 16
 WINDOW_BATCHES = 4  # segments decoded together: batch_size x this, sorted by length (little padding)
+
+
+def _batch_multiple(model):
+    """Rows per batch must be a multiple of this: the local devices of a Keras distribution;
+    1 for an ``OnnxModel`` (whose path never imports Keras)."""
+    if getattr(model, "session", None) is not None:
+        return 1
+    from asr.distributed import local_batch_multiple
+
+    return local_batch_multiple()
 
 
 def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=False):
@@ -41,7 +50,7 @@ def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=Fals
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc="transcribe", unit="batch")
-    multiple = local_batch_multiple()  # rows split evenly over the devices of a distribution
+    multiple = _batch_multiple(model)
     for start in starts:
         ids = order[start: start + batch_size]
         rows = list(ids) + [ids[0]] * (-len(ids) % multiple)  # repeats, dropped below

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from asr.decoding import log_softmax
+from asr.posteriors import log_softmax
 from asr.text import BLANK
 
 

@@ -4,7 +4,7 @@ Settings that define the model or its data (architecture, features, corpora, bat
 augmentation, seed, ...) are fixed for the life of a run: resuming with another value is
 refused with an error naming each setting. Settings of the schedule and the machinery
 (``MUTABLE``: epochs, learning rate and its schedule, clipping, dev subset, workers, cache
-folder, devices) may change: the optimizer is rebuilt with them (its moments and step count
+folder, devices, time budget) may change: the optimizer is rebuilt with them (its moments and step count
 kept), ``config.json`` is rewritten with the settings now in effect, and every change is
 recorded with the epoch it starts at (``config_changes`` in ``state.json`` and
 ``history.json``).
@@ -20,7 +20,7 @@ from asr.errors import ConfigError, CorruptFileError
 from asr.optim import make_optimizer
 
 MUTABLE = ("epochs", "learning_rate", "warmup_epochs", "final_lr_ratio", "clipnorm", "dev_subset", "workers",
-           "cache_dir", "devices")
+           "cache_dir", "devices", "time_budget")
 NOT_COMPARED = ("output_dir",)  # the same folder, however it is spelled
 
 

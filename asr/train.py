@@ -18,7 +18,7 @@ import numpy as np
 
 from asr import distributed, files
 from asr.batches import CTCBatches
-from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN
+from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN, TimeBudget
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
 from asr.corpus import load_entries, speaker_split
 from asr.errors import AsrError, ConfigError, DataError
@@ -58,7 +58,7 @@ def _build(config, feature_config):
         keras.config.set_dtype_policy("mixed_bfloat16")
     try:
         return build_model(config.model, feature_config, spec_augment=config.spec_augment or None,
-                           **config.model_params)
+                           utterance_norm=config.utterance_norm, **config.model_params)
     finally:
         keras.config.set_dtype_policy("float32")
 
@@ -126,6 +126,9 @@ def train(config, resume=False, verbose="auto"):
     callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
                  Checkpoint(output_dir, nan_guard, state, topology=topology,
                             extra_state={"config_changes": record_changes(state, changes)})]
+    budget = TimeBudget(config.time_budget) if config.time_budget else None
+    if budget is not None:
+        callbacks.insert(0, budget)
     data = batches
     if keras.backend.backend() == "tensorflow":
         from asr.tf_dataset import ReshuffleEachEpoch, to_tf_dataset
@@ -137,7 +140,12 @@ def train(config, resume=False, verbose="auto"):
     checkpoint = callbacks[-1]
     if nan_guard.failed_at is not None:
         raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
-    return _finish(output_dir, checkpoint, topology)
+    result = _finish(output_dir, checkpoint, topology)
+    if budget is not None and budget.stopped_after is not None:
+        logger.info("time budget of %g min: stopped after epoch %d of %d", config.time_budget,
+                    budget.stopped_after + 1, config.epochs)
+        result["stopped_by_budget_after_epoch"] = budget.stopped_after + 1
+    return result
 
 
 def _divergence_message(failed_at, output_dir, checkpoint):

@@ -33,3 +33,21 @@ def test_augmentation_config_checks():
         TrainConfig(features="mfcc", gain_db=3.0)
     with pytest.raises(ValueError, match="noise_prob=2"):
         TrainConfig(noise_prob=2.0)
+
+
+def test_time_shift_delays_by_copies_of_the_first_frame():
+    features = RNG.normal(size=(50, 8)).astype("float32")
+    shift = FeatureAugment(time_shift=3)
+    assert shift.active and not shift.changes_power
+    delays = set()
+    for seed in range(40):
+        out = shift(features, np.random.default_rng(seed))
+        delay = len(out) - len(features)
+        delays.add(delay)
+        np.testing.assert_array_equal(out[delay:], features)  # nothing dropped: a label that fitted still fits
+        np.testing.assert_array_equal(out[:delay], np.repeat(features[:1], delay, axis=0))
+    assert delays == {0, 1, 2, 3}
+    np.testing.assert_array_equal(shift(features, np.random.default_rng(7)), shift(features, np.random.default_rng(7)))
+    assert TrainConfig(features="mfcc", time_shift=2).feature_augment().time_shift == 2  # any feature kind
+    with pytest.raises(ValueError, match="time_shift=-1"):
+        FeatureAugment(time_shift=-1)

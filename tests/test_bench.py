@@ -33,3 +33,29 @@ def test_long_audio_bench_smoke():
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(r"0\.5 min of audio: RTF [\d.]+ \([\d.]+x the target 0\.05\), peak RSS [\d.]+ MB", result.stdout)
+
+
+def test_small_data_bench_smoke(tmp_path):
+    output = tmp_path / "small.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "small_data.py"), "--smoke", "--work-dir",
+                             str(tmp_path / "runs"), "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    (row,) = report["folds"]
+    assert row["fold"] == "4088" and row["epochs"] == 1 and row["train_utterances"] == 12
+    assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer"} <= set(row)
+    assert re.search(r"worst unseen-speaker greedy CER [\d.]+ = [\d.]+x the target 0\.3", result.stdout)
+
+
+def test_decode_speed_bench_smoke(small_model_path, tmp_path):
+    output = tmp_path / "decode.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "decode_speed.py"), "--model",
+                             str(small_model_path), "--smoke", "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {row["decoder"]: row for row in json.loads(output.read_text())["rows"]}
+    assert {"greedy", "numpy beam + LM", "compiled beam + LM"} <= set(rows)
+    assert all(row["utterances_per_s"] > 0 and row["rtf"] > 0 for row in rows.values())
+    assert "compiled vs NumPy beam + LM" in result.stdout

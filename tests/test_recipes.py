@@ -32,14 +32,32 @@ def tiny_librispeech(root, source, per_speaker=3):
     return root
 
 
+def tiny_voices(root, per_speaker=2):
+    """Two one-utterance voices of the shared 247-voice folder, LibriSpeech layout (links)."""
+    source = require(DATA_DIR / "librispeech-voices")
+    for trans in sorted(source.rglob("*.trans.txt"))[:per_speaker]:
+        folder = root / trans.parent.relative_to(source)
+        folder.mkdir(parents=True)
+        (folder / trans.name).write_text(trans.read_text())
+        for audio in trans.parent.glob("*.flac"):
+            os.symlink(audio, folder / audio.name)
+    return root
+
+
 def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
     data = tiny_librispeech(tmp_path / "data", librispeech_dir)
+    voices = tiny_voices(tmp_path / "voices")
     out = tmp_path / "run"
     stdout = recipe("librispeech_mini", "--data-dir", data, "--epochs", 1, "--batch-size", 3, "--output-dir", out,
+                    "--extra-train-dir", voices, "--test-speaker", "4406",
                     "--model-params", json.dumps({"conv_filters": [16], "units": 16, "n_layers": 1}))
     assert "model          test greedy: CER" in stdout and "out_of_domain   beam: CER" in stdout
+    assert "model           dev greedy: CER" in stdout  # seen speakers beside unseen: the generalisation gap
     report = json.loads((out / "report.json").read_text())
-    assert report["splits"]["test"] == 3  # one unseen speaker
+    assert report["splits"]["test"] == 3 and report["test_speakers"] == ["4406"]  # the named unseen speaker
+    train_speakers = {json.loads(line)["speaker"] for line in (out / "train.jsonl").read_text().splitlines()}
+    assert "4406" not in train_speakers and len(train_speakers) == 3  # 4088 + the two extra voices
+    assert report["splits"]["train"] == 2 + 2 and report["epochs_run"] == 1
     assert set(report["model"]["test"]) == {"greedy", "beam"}
     assert report["model"]["out_of_domain"]["beam"]["utterances"] == 5
     assert {"lm_weight", "word_bonus", "wer"} <= set(report["model"]["tuning"]["best"])

@@ -58,6 +58,14 @@ def test_train_writes_everything_and_resumes(tiny_corpus, tmp_path):
     assert getattr(final, "optimizer", None) is None  # exported for inference, without optimizer state
 
 
+def test_time_budget_stops_after_an_epoch(tiny_corpus, tmp_path):
+    result = train(config(tiny_corpus, tmp_path, epochs=4, time_budget=1e-4))  # 6 ms: over after the first epoch
+    assert result["stopped_by_budget_after_epoch"] == 1 and len(result["history"]["loss"]) == 1
+    assert load_model(result["model"]).output_lengths(100) > 0
+    with pytest.raises(ValueError, match="time_budget=-1"):
+        TrainConfig(time_budget=-1)
+
+
 def test_resume_without_checkpoint_is_a_clear_error(tiny_corpus, tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         train(config(tiny_corpus, tmp_path), resume=True, verbose=0)

@@ -1,43 +1,18 @@
-"""Sequence-length bookkeeping: convolution output lengths and length masks.
+"""Sequence-length bookkeeping in the graph: the ``ConvOutputLength`` layer and length masks.
 
-``conv_output_length`` works on Python ints, NumPy arrays and backend tensors, so the
-same formula serves data filtering (NumPy) and the in-graph ``ConvOutputLength`` layer.
+``conv_output_length`` (``asr.frames``, Keras-free) works on Python ints, NumPy arrays and
+backend tensors, so the same formula serves data filtering, the ONNX runtime path and this layer.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
-from asr.errors import ConfigError
-
-PADDINGS = ("valid", "same", "causal", "full")
-
-
-def conv_output_length(length, kernel_size, stride=1, padding="valid", dilation=1):
-    """Frames out of a convolution along time, for ``length`` frames in.
-
-    ``padding``: ``valid`` (no padding), ``same``/``causal`` (output = ceil(length / stride)),
-    or ``full`` (padding of ``span - 1`` on both sides), where
-    ``span = dilation * (kernel_size - 1) + 1`` is the receptive field. Empty input gives 0.
-    """
-    if padding not in PADDINGS:
-        raise ConfigError(f"padding={padding!r} must be one of {PADDINGS}")
-    for name, value in (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ConfigError(f"{name}={value!r} must be a positive integer")
-    span = dilation * (kernel_size - 1) + 1
-    padded = length + {"valid": 0, "same": span - 1, "causal": span - 1, "full": 2 * (span - 1)}[padding]
-    out = (padded - span + stride) // stride  # window starts 0, stride, ... with start + span <= padded
-    if isinstance(out, (int, np.integer)):
-        return int(max(out, 0)) if length > 0 else 0
-    if isinstance(out, np.ndarray):
-        return np.where(length > 0, np.maximum(out, 0), 0)
-    return ops.where(length > 0, ops.maximum(out, 0), 0)
+from asr.frames import PADDINGS, conv_output_length  # noqa: F401  (re-exported: the in-graph layer's formula)
 
 
 def sequence_mask(lengths, max_length, dtype="bool"):
     """``(batch, max_length)`` mask, True (or 1) where ``t < lengths[b]``."""
-    steps = ops.arange(max_length, dtype="int32")
+    steps = ops.arange(0, max_length, dtype="int32")  # (start, stop): jax2onnx traces a bare arange(n) badly
     mask = ops.expand_dims(steps, 0) < ops.expand_dims(ops.cast(lengths, "int32"), 1)
     return mask if dtype == "bool" else ops.cast(mask, dtype)
 

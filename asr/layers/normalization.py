@@ -16,13 +16,24 @@ class FeatureNormalization(keras.layers.Layer):
     (``asr.features.FeatureStats``) and set with ``set_normalization``; they are saved with the
     model, so inference never recomputes them.
 
+    ``per_utterance`` then removes what is constant within one recording (the speaker's and
+    the channel's spectral shape): ``"mean"`` subtracts each utterance's own mean over its
+    valid frames (cepstral/log-spectral mean normalisation), ``"mean_std"`` also divides by its
+    own standard deviation; ``"none"`` keeps the global statistics alone.
+
     Call: ``layer(features, lengths)`` with features ``(batch, time, n_features)`` and lengths
     ``(batch,)``; ``lengths=None`` treats every frame as valid.
     """
 
-    def __init__(self, n_features, **kwargs):
+    PER_UTTERANCE = ("none", "mean", "mean_std")
+    MIN_VARIANCE = 1e-4  # per-utterance variance floor (in global-std units): a constant band stays finite
+
+    def __init__(self, n_features, per_utterance="none", **kwargs):
         super().__init__(**kwargs)
+        if per_utterance not in self.PER_UTTERANCE:
+            raise ConfigError(f"per_utterance={per_utterance!r} must be one of {self.PER_UTTERANCE}")
         self.n_features = int(n_features)
+        self.per_utterance = per_utterance
 
     def build(self, features_shape, lengths_shape=None):
         self.mean = self.add_weight(shape=(self.n_features,), initializer="zeros", trainable=False, name="mean")
@@ -38,15 +49,25 @@ class FeatureNormalization(keras.layers.Layer):
     def call(self, features, lengths=None):
         x = (ops.cast(features, self.compute_dtype) - ops.cast(self.mean, self.compute_dtype))
         x = x / ops.cast(self.std, self.compute_dtype)
-        if lengths is not None:
-            x = x * sequence_mask(lengths, ops.shape(x)[1], dtype=self.compute_dtype)[:, :, None]
-        return x
+        if lengths is None and self.per_utterance == "none":
+            return x
+        if lengths is None:
+            mask = ops.ones_like(x[:, :, :1])
+        else:
+            mask = sequence_mask(lengths, ops.shape(x)[1], dtype=self.compute_dtype)[:, :, None]
+        if self.per_utterance != "none":
+            count = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)  # (batch, 1, 1)
+            x = x - ops.sum(x * mask, axis=1, keepdims=True) / count
+            if self.per_utterance == "mean_std":
+                variance = ops.sum(ops.square(x) * mask, axis=1, keepdims=True) / count
+                x = x * ops.rsqrt(variance + self.MIN_VARIANCE)
+        return x * mask
 
     def compute_output_shape(self, features_shape, lengths_shape=None):
         return features_shape
 
     def get_config(self):
-        return {**super().get_config(), "n_features": self.n_features}
+        return {**super().get_config(), "n_features": self.n_features, "per_utterance": self.per_utterance}
 
 
 @keras.saving.register_keras_serializable(package="asr")

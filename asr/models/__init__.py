@@ -14,11 +14,12 @@ from asr.models.acoustic import AcousticModel, load_model
 from asr.models.architectures import ARCHITECTURES, DEFAULT_FILTERS, DEFAULT_KERNEL, DEFAULT_UNITS
 
 
-def build_model(name, feature_config=None, vocabulary=None, spec_augment=None, **params):
+def build_model(name, feature_config=None, vocabulary=None, spec_augment=None, utterance_norm="none", **params):
     """Build the acoustic model ``name`` (see ``ARCHITECTURES``) with hyper-parameters ``params``
-    (and SpecAugment arguments ``spec_augment``, a dict, for training)."""
+    (SpecAugment arguments ``spec_augment``, a dict, for training; ``utterance_norm`` as in
+    ``AcousticModel``)."""
     return AcousticModel(name, params, vocabulary=vocabulary, feature_config=feature_config,
-                         spec_augment=spec_augment)
+                         spec_augment=spec_augment, utterance_norm=utterance_norm)
 
 
 def simple_rnn(feature_config=None, vocabulary=None, spec_augment=None, implementation="auto"):

@@ -33,10 +33,12 @@ class AcousticModel(keras.Model):
         feature_config: ``asr.features.FeatureConfig`` (or its dict).
         spec_augment: ``asr.layers.SpecAugment`` arguments (a dict), or None for no SpecAugment;
             active only in training.
+        utterance_norm: per-utterance normalisation after the global statistics, ``"none"``,
+            ``"mean"`` or ``"mean_std"`` (``asr.layers.FeatureNormalization(per_utterance=...)``).
     """
 
     def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
-                 spec_augment=None, **kwargs):
+                 spec_augment=None, utterance_norm="none", **kwargs):
         if architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
         params = dict(params or {})
@@ -50,8 +52,8 @@ class AcousticModel(keras.Model):
         # === inputs and normalisation ===
         features = keras.Input((None, feature_config.n_features), name="features")
         feature_lengths = keras.Input((), dtype="int32", name="feature_lengths")
-        x = FeatureNormalization(feature_config.n_features, dtype="float32", name="normalize")(
-            features, feature_lengths)
+        x = FeatureNormalization(feature_config.n_features, per_utterance=utterance_norm, dtype="float32",
+                                 name="normalize")(features, feature_lengths)
         if spec_augment:
             x = SpecAugment(**spec_augment, name="spec_augment")(x, feature_lengths)
         # === architecture ===
@@ -65,6 +67,7 @@ class AcousticModel(keras.Model):
         self.architecture, self.params = architecture, params
         self.vocabulary, self.feature_config = vocabulary, feature_config
         self.spec_augment = dict(spec_augment) if spec_augment else None
+        self.utterance_norm = utterance_norm
         self.reductions = tuple(reductions)
 
     def output_lengths(self, lengths):
@@ -88,7 +91,7 @@ class AcousticModel(keras.Model):
     def get_config(self):
         return {"architecture": self.architecture, "params": self.params,
                 "vocabulary": self.vocabulary.get_config(), "feature_config": self.feature_config.to_dict(),
-                "spec_augment": self.spec_augment,
+                "spec_augment": self.spec_augment, "utterance_norm": self.utterance_norm,
                 "name": self.name, "trainable": self.trainable}
 
     @classmethod

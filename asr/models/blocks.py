@@ -9,41 +9,16 @@ Every block takes and returns ``(x, lengths)``: ``x`` is ``(batch, time, channel
 (Keras' own strided "same" shifts its window with the padded length).
 """
 
-import dataclasses
-
 import keras
 
 from asr.errors import ConfigError
-from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPaddedFrames, conv_output_length
+from asr.frames import TimeReduction
+from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPaddedFrames
 
 # BatchNorm moving-average momentum: an effective window of 1 / (1 - 0.95) = 20 steps, so the
 # inference statistics catch up within an epoch even in short small-data runs (Keras' 0.99
 # lags ~100 steps behind the weights).
 BN_MOMENTUM = 0.95
-
-
-@dataclasses.dataclass(frozen=True)
-class TimeReduction:
-    """One convolution along time, as ``conv_output_length`` sees it."""
-
-    kernel_size: int
-    strides: int = 1
-    padding: str = "valid"
-    dilation_rate: int = 1
-
-    def __call__(self, lengths):
-        return conv_output_length(lengths, self.kernel_size, self.strides, self.padding, self.dilation_rate)
-
-    @property
-    def span(self):
-        return self.dilation_rate * (self.kernel_size - 1) + 1
-
-    def time_padding(self):
-        """(left, right) zero frames added before a 'valid' convolution."""
-        extra = {"valid": 0, "same": self.span - 1, "full": 2 * (self.span - 1), "causal": self.span - 1}
-        total = extra[self.padding]
-        left = total if self.padding == "causal" else total // 2
-        return left, total - left
 
 
 def time_conv(x, lengths, filters, kernel_size, strides=1, padding="same", dilation_rate=1,

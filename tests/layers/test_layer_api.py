@@ -25,6 +25,8 @@ CASES = {
     "sequence_batch_norm": (layers.SequenceBatchNorm, {"momentum": 0.9}, (X, LENGTHS), (3, 7, 4), 2, None, True),
     "feature_normalization": (layers.FeatureNormalization, {"n_features": 4}, (X, LENGTHS), (3, 7, 4), 0, None,
                               False),
+    "feature_normalization_per_utterance": (layers.FeatureNormalization, {"n_features": 4, "per_utterance": "mean_std"},
+                                            (X, LENGTHS), (3, 7, 4), 0, None, False),
     "zero_padded_frames": (layers.ZeroPaddedFrames, {}, (X, LENGTHS), (3, 7, 4), 0, None, False),
     "spec_augment": (layers.SpecAugment, {"freq_masks": 1, "time_masks": 1, "seed": 0}, (X, LENGTHS), (3, 7, 4),
                      0, None, False),

@@ -1,31 +1,46 @@
-"""FeatureNormalization and SequenceBatchNorm: statistics and outputs ignore padding."""
+"""FeatureNormalization's per-utterance modes: what they remove, and padding invariance."""
 
 import numpy as np
 import pytest
 from keras import ops
 
-from asr.layers import (
-    FeatureNormalization,
-    SequenceBatchNorm,
-)
+from asr.layers import FeatureNormalization
 
-pytestmark = pytest.mark.backend_sensitive  # also run under every other backend
+pytestmark = pytest.mark.backend_sensitive
 
-
-def test_sequence_batch_norm_ignores_padding():
-    x = np.concatenate([np.ones((1, 3, 2)), np.full((1, 2, 2), 100.0)], axis=1).astype("float32")
-    bn = SequenceBatchNorm(momentum=0.0)
-    bn(x, np.array([3]), training=True)
-    np.testing.assert_allclose(ops.convert_to_numpy(bn.moving_mean), [1.0, 1.0], rtol=1e-5)
-    out = ops.convert_to_numpy(SequenceBatchNorm()(np.ones((2, 4, 3, 5), "float32"), np.array([1, 4])))
-    assert out.shape == (2, 4, 3, 5)
+RNG = np.random.default_rng(0)
 
 
-def test_feature_normalization_zeroes_padding_and_checks_dims():
-    layer = FeatureNormalization(2)
-    layer.build((None, None, 2))
-    layer.set_normalization(np.array([1.0, 2.0]), np.array([2.0, 4.0]))
-    out = ops.convert_to_numpy(layer(np.full((1, 3, 2), 3.0, "float32"), np.array([2])))
-    np.testing.assert_allclose(out[0], [[1.0, 0.25], [1.0, 0.25], [0, 0]])
-    with pytest.raises(ValueError, match="n_features=2"):
-        layer.set_normalization(np.zeros(3), np.ones(3))
+def normalize(x, lengths, mode):
+    layer = FeatureNormalization(x.shape[-1], per_utterance=mode)
+    layer.build(x.shape)
+    layer.set_normalization(np.full(x.shape[-1], 1.0), np.full(x.shape[-1], 2.0))
+    return ops.convert_to_numpy(layer(x, lengths))
+
+
+@pytest.mark.parametrize("mode", ["mean", "mean_std"])
+def test_per_utterance_statistics_and_padding_invariance(mode):
+    x = RNG.normal(3.0, 5.0, size=(2, 30, 6)).astype("float32")
+    x[1, 20:] = 100.0  # padding past the length must not reach the statistics
+    lengths = np.array([30, 20], "int32")
+    out = normalize(x, lengths, mode)
+    for row, n in enumerate(lengths):
+        np.testing.assert_allclose(out[row, :n].mean(axis=0), 0.0, atol=1e-5)
+        if mode == "mean_std":
+            np.testing.assert_allclose(out[row, :n].std(axis=0), 1.0, atol=1e-3)
+    assert np.all(out[1, 20:] == 0.0)
+    alone = normalize(x[1:, :20], lengths[1:], mode)  # the same utterance unpadded
+    np.testing.assert_allclose(out[1, :20], alone[0], atol=1e-5)
+
+
+def test_per_utterance_mean_removes_a_constant_offset():
+    x = RNG.normal(size=(1, 40, 5)).astype("float32")
+    lengths = np.array([40], "int32")
+    offset = np.linspace(-3, 3, 5).astype("float32")  # a channel/speaker spectral tilt
+    np.testing.assert_allclose(normalize(x + offset, lengths, "mean"), normalize(x, lengths, "mean"), atol=1e-5)
+    assert not np.allclose(normalize(x + offset, lengths, "none"), normalize(x, lengths, "none"), atol=1e-2)
+
+
+def test_per_utterance_mode_is_checked():
+    with pytest.raises(ValueError, match="per_utterance='max'"):
+        FeatureNormalization(4, per_utterance="max")

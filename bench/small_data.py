@@ -1,0 +1,136 @@
+"""Small-data benchmark: the LibriSpeech recipe once per held-out speaker, a table of how well
+its models do on voices they never heard.
+
+    python bench/small_data.py                          # 3 folds, the recipe's defaults
+    python bench/small_data.py --folds 4088 --quick     # one fold in ~10 minutes, for iterating
+    python bench/small_data.py --smoke                  # seconds-scale run for CI (tiny model)
+    python bench/small_data.py -- --epochs 20 --utterance-norm none   # recipe flags after "--"
+
+Each fold trains ``recipes/librispeech_mini.py`` on the two other speakers of the shared
+LibriSpeech sample plus the 247 one-utterance voices (``--extra-train-dir``), in a fresh
+process, and holds out one speaker (never in training). Per fold: minutes of training audio,
+epochs, wall time (training and the whole fold), dev CER (seen speakers), unseen-speaker
+CER/WER (greedy and LM beam) and LibriVox CER. The target is greedy unseen CER <= 0.30 on
+every fold within 60 minutes per fold on 2 CPU cores; ratios to it are printed. Results go
+to bench/results/small_data.json (``--output``) with the device, versions, date and command.
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CER_TARGET = 0.30  # greedy CER on the unseen speaker, every fold (issue 15)
+MINUTES_TARGET = 60.0  # wall time per fold on 2 CPU cores
+QUICK = ["--epochs", "6", "--speed-perturb", "1.0"]  # ~10 min on 2 cores: same model, a sixth of the work
+SMOKE = ["--epochs", "1", "--max-train-utterances", "12", "--max-eval-utterances", "6", "--batch-size", "4",
+         "--speed-perturb", "1.0", "--model-params", '{"conv_filters": [16], "units": 16, "n_layers": 1}']
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", help="LibriSpeech-layout sample (default: $ASR_DATA_DIR/librispeech-sample)")
+    p.add_argument("--extra-train-dir", help="training-only voices (default: $ASR_DATA_DIR/librispeech-voices)")
+    p.add_argument("--folds", default="all", help="comma-separated held-out speaker ids, or 'all'")
+    p.add_argument("--budget", type=float, default=0.0, help="training minutes per fold (0: the recipe's epochs)")
+    p.add_argument("--quick", action="store_true", help="one fold, 6 epochs, no speed perturbation (~10 min)")
+    p.add_argument("--smoke", action="store_true", help="one fold, a dozen utterances, a tiny model (CI)")
+    p.add_argument("--work-dir", default=str(ROOT / "runs" / "small_data"))
+    p.add_argument("--output", help="JSON results (default: bench/results/small_data.json; smoke: none)")
+    p.add_argument("recipe_args", nargs="*", help="more recipe flags, after --")
+    return p.parse_args(argv)
+
+
+def speakers(data_dir):
+    from asr.corpus import load_entries
+
+    return sorted({str(e["speaker"]) for e in load_entries(data_dir)[0]})
+
+
+def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
+    """Run the recipe with ``speaker`` held out; returns the fold's row of the table."""
+    out = pathlib.Path(args.work_dir) / speaker
+    command = [sys.executable, str(ROOT / "recipes" / "librispeech_mini.py"), "--data-dir", str(data_dir),
+               "--extra-train-dir", str(extra_dir), "--test-speaker", speaker, "--output-dir", str(out),
+               *(["--time-budget", str(args.budget)] if args.budget else []), *recipe_args]
+    start = time.monotonic()
+    subprocess.run(command, check=True)
+    seconds = time.monotonic() - start
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    model = report["model"]
+    row = {"fold": speaker, "train_audio_minutes": round(report["train_audio_minutes"], 1),
+           "train_utterances": report["splits"]["train"], "epochs": report["epochs_run"],
+           "train_minutes": round(report["train_seconds"] / 60, 1), "fold_minutes": round(seconds / 60, 1),
+           "dev_cer": model["dev"]["greedy"]["cer"]["rate"]}
+    for decoder in ("greedy", "beam"):
+        row[f"test_cer_{decoder}"] = model["test"][decoder]["cer"]["rate"]
+        row[f"test_wer_{decoder}"] = model["test"][decoder]["wer"]["rate"]
+    if "out_of_domain" in model:
+        row["librivox_cer"] = model["out_of_domain"]["greedy"]["cer"]["rate"]
+    return row
+
+
+COLUMNS = [("fold", "{}"), ("train_audio_minutes", "{:.1f}"), ("epochs", "{}"), ("fold_minutes", "{:.1f}"),
+           ("dev_cer", "{:.3f}"), ("test_cer_greedy", "{:.3f}"), ("test_wer_greedy", "{:.3f}"),
+           ("test_cer_beam", "{:.3f}"), ("test_wer_beam", "{:.3f}"), ("librivox_cer", "{:.3f}")]
+
+
+def table(rows):
+    """Markdown table of the folds and their mean."""
+    lines = ["| " + " | ".join(name for name, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt.format(row[n]) if n in row else "-" for n, fmt in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def mean_row(rows):
+    mean = {"fold": "mean"}
+    for name, _ in COLUMNS[1:]:
+        values = [row[name] for row in rows if name in row]
+        if values:
+            mean[name] = sum(values) / len(values)
+    return mean
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from asr.keras_backend import choose_backend
+    from asr.paths import default_data_dir
+
+    backend = choose_backend()  # the recipe's backend, for the record (it runs in its own process)
+
+    data_dir = pathlib.Path(args.data_dir or default_data_dir() / "librispeech-sample")
+    extra_dir = pathlib.Path(args.extra_train_dir or default_data_dir() / "librispeech-voices")
+    folds = speakers(data_dir) if args.folds == "all" else args.folds.split(",")
+    recipe_args = list(args.recipe_args)
+    if args.quick or args.smoke:
+        folds = folds[:1]
+        recipe_args = (SMOKE if args.smoke else QUICK) + recipe_args
+    rows = [run_fold(speaker, args, data_dir, extra_dir, recipe_args) for speaker in folds]
+    summary = mean_row(rows)
+    print(table(rows + [summary]))
+    worst = max(row["test_cer_greedy"] for row in rows)
+    slowest = max(row["fold_minutes"] for row in rows)
+    print(f"worst unseen-speaker greedy CER {worst:.3f} = {worst / CER_TARGET:.2f}x the target {CER_TARGET}; "
+          f"slowest fold {slowest:.1f} min = {slowest / MINUTES_TARGET:.2f}x the {MINUTES_TARGET:g}-minute budget")
+    result = {"folds": rows, "mean": summary, "recipe_args": recipe_args, "quick": args.quick, "smoke": args.smoke,
+              "backend": backend, "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
+              "cpus": os.cpu_count(), "device": platform.processor() or platform.machine(),
+              "date": datetime.date.today().isoformat(), "command": " ".join(["python", *sys.argv])}
+    output = args.output or (None if args.smoke else str(ROOT / "bench" / "results" / "small_data.json"))
+    if output:
+        pathlib.Path(output).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    main()
