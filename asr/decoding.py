@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from asr.errors import ConfigError
-from asr.posteriors import check_logits, log_softmax
+from asr.posteriors import check_beam_options, check_logits, log_softmax
 from asr.text import BLANK
 
 NEG_INF = -float("inf")
@@ -87,12 +87,7 @@ class BeamSearchDecoder:
 
     def __init__(self, vocabulary, beam_width=32, lm=None, lm_weight=0.5, word_bonus=1.0, lexicon=None,
                  cutoff_top_n=CUTOFF_TOP_N):
-        if not isinstance(beam_width, int) or beam_width < 1:
-            raise ConfigError(f"beam_width={beam_width!r} must be a positive integer")
-        if not 0 <= lm_weight < math.inf:
-            raise ConfigError(f"lm_weight={lm_weight!r} must be a finite number >= 0")
-        if not math.isfinite(word_bonus):
-            raise ConfigError(f"word_bonus={word_bonus!r} must be a finite number")
+        check_beam_options(beam_width, lm_weight, word_bonus)
         if lexicon is not None:
             lexicon = list(lexicon)
             if not lexicon:

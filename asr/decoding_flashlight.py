@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from asr.errors import ConfigError
-from asr.posteriors import check_logits, log_softmax
+from asr.posteriors import check_beam_options, check_logits, log_softmax
 
 LN10 = math.log(10.0)  # KenLM's log10 -> natural log
 BEAM_THRESHOLD = 25.0  # drop hypotheses this far (natural log) below the best: flashlight's usual setting
@@ -86,12 +86,7 @@ class FlashlightBeamDecoder:
                  unk_score=-math.inf, beam_threshold=BEAM_THRESHOLD):
         from flashlight.lib.text import decoder as fl
 
-        if not isinstance(beam_width, int) or beam_width < 1:
-            raise ConfigError(f"beam_width={beam_width!r} must be a positive integer")
-        if not 0 <= lm_weight < math.inf:
-            raise ConfigError(f"lm_weight={lm_weight!r} must be a finite number >= 0")
-        if not math.isfinite(word_bonus):
-            raise ConfigError(f"word_bonus={word_bonus!r} must be a finite number")
+        check_beam_options(beam_width, lm_weight, word_bonus)
         if " " not in vocabulary.symbols:
             raise ConfigError("word decoding needs a vocabulary with the space symbol")
         self.vocabulary, self.beam_width = vocabulary, beam_width

@@ -1,4 +1,7 @@
-"""From logits to log-probabilities, in NumPy: shared by every decoder, the alignment and plots."""
+"""From logits to log-probabilities, in NumPy, and the checks every decoder shares (the
+decoders, the alignment and the plots use them)."""
+
+import math
 
 import numpy as np
 
@@ -21,3 +24,13 @@ def check_logits(logits, lengths):
     if lengths.shape != (len(logits),) or np.any(lengths > logits.shape[1]) or np.any(lengths < 0):
         raise ConfigError(f"lengths={lengths.tolist()} must be (batch,) values in [0, {logits.shape[1]}]")
     return logits, lengths
+
+
+def check_beam_options(beam_width, lm_weight, word_bonus):
+    """The beam searches' common options: a positive width, a finite LM weight >= 0, a finite bonus."""
+    if not isinstance(beam_width, int) or beam_width < 1:
+        raise ConfigError(f"beam_width={beam_width!r} must be a positive integer")
+    if not 0 <= lm_weight < math.inf:
+        raise ConfigError(f"lm_weight={lm_weight!r} must be a finite number >= 0")
+    if not math.isfinite(word_bonus):
+        raise ConfigError(f"word_bonus={word_bonus!r} must be a finite number")

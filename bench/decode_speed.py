@@ -14,17 +14,14 @@ speed ratio to the NumPy one. Results: bench/results/decode_speed.json.
 """
 
 import argparse
-import datetime
-import json
-import os
 import pathlib
-import platform
 import sys
 import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from record import machine_facts, write_result  # noqa: E402  (bench/record.py)
 
 
 def parse_args(argv=None):
@@ -120,13 +117,8 @@ def main(argv=None):
                   f"{numpy_beam['wer']:.3f}, same text for {same}/{len(logits)} utterances")
     report = {"rows": rows, "compiled_speedup": ratios, "utterances": len(logits),
               "audio_seconds": round(audio_seconds, 1), "model": str(args.model), "options": options,
-              "backend": backend, "python": platform.python_version(), "cpus": os.cpu_count(),
-              "device": platform.processor() or platform.machine(), "date": datetime.date.today().isoformat(),
-              "command": " ".join(["python", *sys.argv])}
-    output = args.output or (None if args.smoke else str(ROOT / "bench" / "results" / "decode_speed.json"))
-    if output:
-        pathlib.Path(output).parent.mkdir(parents=True, exist_ok=True)
-        pathlib.Path(output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+              **machine_facts(backend)}
+    write_result(args.output or (None if args.smoke else ROOT / "bench" / "results" / "decode_speed.json"), report)
     return report
 
 

@@ -16,18 +16,16 @@ to bench/results/small_data.json (``--output``) with the device, versions, date 
 """
 
 import argparse
-import datetime
-import importlib.metadata
 import json
-import os
 import pathlib
-import platform
 import subprocess
 import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from record import machine_facts, write_result  # noqa: E402  (bench/record.py)
+
 CER_TARGET = 0.30  # greedy CER on the unseen speaker, every fold (issue 15)
 MINUTES_TARGET = 60.0  # wall time per fold on 2 CPU cores
 QUICK = ["--epochs", "6", "--speed-perturb", "1.0"]  # ~10 min on 2 cores: same model, a sixth of the work
@@ -122,13 +120,8 @@ def main(argv=None):
     print(f"worst unseen-speaker greedy CER {worst:.3f} = {worst / CER_TARGET:.2f}x the target {CER_TARGET}; "
           f"slowest fold {slowest:.1f} min = {slowest / MINUTES_TARGET:.2f}x the {MINUTES_TARGET:g}-minute budget")
     result = {"folds": rows, "mean": summary, "recipe_args": recipe_args, "quick": args.quick, "smoke": args.smoke,
-              "backend": backend, "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
-              "cpus": os.cpu_count(), "device": platform.processor() or platform.machine(),
-              "date": datetime.date.today().isoformat(), "command": " ".join(["python", *sys.argv])}
-    output = args.output or (None if args.smoke else str(ROOT / "bench" / "results" / "small_data.json"))
-    if output:
-        pathlib.Path(output).parent.mkdir(parents=True, exist_ok=True)
-        pathlib.Path(output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+              **machine_facts(backend)}
+    write_result(args.output or (None if args.smoke else ROOT / "bench" / "results" / "small_data.json"), result)
     return result
 
 

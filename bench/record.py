@@ -1,0 +1,24 @@
+"""What every benchmark result records beside its numbers, and how it is written."""
+
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+
+
+def machine_facts(backend):
+    """Backend, versions, machine, date and the exact command of this run."""
+    import importlib.metadata
+
+    return {"backend": backend, "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "device": platform.processor() or platform.machine(),
+            "date": datetime.date.today().isoformat(), "command": " ".join(["python", *sys.argv])}
+
+
+def write_result(path, report):
+    """``report`` as indented JSON at ``path`` (folders made); nothing when ``path`` is None."""
+    if path:
+        pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
