@@ -18,7 +18,7 @@ import tempfile
 
 import numpy as np
 
-from asr.errors import ConfigError
+from asr.errors import ConfigError, CorruptFileError
 from asr.posteriors import check_beam_options, check_logits, log_softmax
 
 LN10 = math.log(10.0)  # KenLM's log10 -> natural log
@@ -46,6 +46,21 @@ def _quiet_c_output():
         os.dup2(saved[1], 2)
         for fd in (*saved, null):
             os.close(fd)
+
+
+def _load_kenlm(kenlm_class, path, word_dict):
+    """KenLM's model of ``path``; a file it cannot read is a ``CorruptFileError`` naming it (for an
+    ARPA file, with the line our own reader finds wrong)."""
+    try:
+        with _quiet_c_output():  # KenLM prints a progress bar while it reads an ARPA file
+            return kenlm_class(path, word_dict)
+    except RuntimeError as error:
+        if path.endswith(".arpa"):
+            from asr.lm import NGramLM
+
+            NGramLM.read_arpa(path)  # raises CorruptFileError with the file, line and value
+        detail = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise CorruptFileError(f"{path!r}: KenLM cannot read it ({detail})") from None
 
 
 def available():
@@ -106,7 +121,8 @@ class FlashlightBeamDecoder:
     def _lm_path(self, lm):
         if lm is None or isinstance(lm, (str, os.PathLike)):
             if lm is not None and not os.path.isfile(lm):
-                raise FileNotFoundError(f"LM file not found: {os.fspath(lm)!r}")
+                kind = "ARPA" if os.fspath(lm).endswith(".arpa") else "KenLM"
+                raise FileNotFoundError(f"{kind} file not found: {os.fspath(lm)!r}")
             return None if lm is None else os.fspath(lm)
         self._tmp = tempfile.TemporaryDirectory(prefix="asr-lm-")  # an NGramLM: KenLM reads files
         path = pathlib.Path(self._tmp.name) / "lm.arpa"
@@ -129,8 +145,7 @@ class FlashlightBeamDecoder:
         else:
             from flashlight.lib.text.decoder.kenlm import KenLM
 
-            with _quiet_c_output():  # KenLM prints a progress bar while it reads an ARPA file
-                lm = KenLM(lm_path, word_dict)
+            lm = _load_kenlm(KenLM, lm_path, word_dict)
         trie, start = fl.Trie(self.vocabulary.size, sil), lm.start(False)
         for word in words:
             index = word_dict.get_index(word)
