@@ -64,18 +64,15 @@ class OnnxModel:
             lengths = reduction(lengths)
         return lengths
 
-    def predict_on_batch(self, inputs):
-        """Logits ``(batch, time', vocab)`` float32 for ``{"features", "feature_lengths"}``."""
-        features = np.ascontiguousarray(inputs["features"], dtype=np.float32)
-        lengths = np.ascontiguousarray(inputs["feature_lengths"], dtype=np.int32)
-        logits, _ = self.session.run(self.outputs, {"features": features, "feature_lengths": lengths})
-        return logits
-
     def __call__(self, inputs):
-        """``(logits, logit_lengths)`` as the graph computes them."""
+        """``(logits, logit_lengths)`` as the graph computes them, for ``{"features", "feature_lengths"}``."""
         features = np.ascontiguousarray(inputs["features"], dtype=np.float32)
         lengths = np.ascontiguousarray(inputs["feature_lengths"], dtype=np.int32)
         return tuple(self.session.run(self.outputs, {"features": features, "feature_lengths": lengths}))
+
+    def predict_on_batch(self, inputs):
+        """Logits ``(batch, time', vocab)`` float32 (the Keras model's method of that name)."""
+        return self(inputs)[0]
 
 
 def load_model(path, compile=True):
