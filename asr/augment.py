@@ -1,5 +1,6 @@
-"""Data-pipeline augmentation of features, per utterance: gain and noise (log-power features,
-``spectrogram`` and ``log_mel``) and time shift (any kind).
+"""Data-pipeline augmentation of features, per utterance: gain, noise and vocal tract length
+perturbation (features with a frequency axis, ``spectrogram`` and ``log_mel``) and time shift
+(any kind).
 
 Applied by ``asr.batches.CTCBatches(transform=...)`` with a generator seeded by (seed, epoch,
 batch), so runs are reproducible. Speed perturbation happens earlier, on the audio
@@ -14,6 +15,11 @@ utterance (never dropping frames, so a label that fitted still fits), so that ea
 model's subsampled frame grid (stride 2 or more) falls at another phase of the speech; a
 model trained only on utterance-aligned frames reads the same audio shifted by one frame
 noticeably worse (the long-audio cutter found this).
+VTLP (Jaitly & Hinton, 2013): each utterance is heard as if from a vocal tract scaled by
+``alpha`` ~ U[1 - vtlp, 1 + vtlp]: frequency ``f`` moves to ``alpha * f`` up to a boundary,
+then linearly to Nyquist (``vtlp_warp``). Applied to cached features by reading each bin at
+the frequency that the warp maps onto its centre, interpolating linearly between bins; for
+log-mel that approximates re-running the filterbank on the warped spectrum.
 """
 
 import dataclasses
@@ -22,9 +28,33 @@ import math
 import numpy as np
 
 from asr.errors import ConfigError
+from asr.features import FeatureConfig, bin_frequencies
 
 LOG_POWER_KINDS = ("spectrogram", "log_mel")
 DB_TO_LOG = math.log(10.0) / 10.0  # dB of power -> natural-log units
+VTLP_BOUNDARY = 0.6  # Jaitly & Hinton's F_hi = 4800 Hz at 16 kHz, as a fraction of Nyquist
+
+
+def vtlp_warp(freqs, alpha, nyquist):
+    """Frequencies ``freqs`` (Hz) warped by ``alpha``: ``alpha * f`` below ``F_hi * min(alpha, 1) /
+    alpha`` (``F_hi = VTLP_BOUNDARY * nyquist``), then a straight line to ``nyquist``, so the warp
+    is monotone and maps [0, nyquist] onto itself."""
+    knee = VTLP_BOUNDARY * nyquist * min(alpha, 1.0) / alpha
+    return np.interp(freqs, [0.0, knee, nyquist], [0.0, alpha * knee, nyquist])
+
+
+def warp_frequency_axis(features, alpha, bin_hz, nyquist):
+    """``(frames, bins)`` features as heard with the frequency axis warped by ``alpha``: bin ``k``
+    takes the value found at ``vtlp_warp^-1(bin_hz[k])``, linearly interpolated between bins
+    (edge bins repeat beyond the axis). Monotone in frequency, so a spectral peak moves, and
+    the order of bins along frequency never changes."""
+    knee = VTLP_BOUNDARY * nyquist * min(alpha, 1.0) / alpha
+    source_hz = np.interp(bin_hz, [0.0, alpha * knee, nyquist], [0.0, knee, nyquist])  # the warp's inverse
+    position = np.interp(source_hz, bin_hz, np.arange(len(bin_hz), dtype=np.float64))
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, len(bin_hz) - 1)
+    weight = (position - low).astype(np.float32)
+    return features[:, low] * (1.0 - weight) + features[:, high] * weight
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +65,8 @@ class FeatureAugment:
     noise_prob: float = 0.0  # probability that an utterance gets additive noise
     noise_snr_db: tuple = (10.0, 30.0)  # SNR range, uniform
     time_shift: int = 0  # prepend 0..time_shift copies of the first frame, uniform
+    vtlp: float = 0.0  # warp factor alpha uniform in [1 - vtlp, 1 + vtlp]; needs feature_config
+    feature_config: FeatureConfig | None = None  # what the feature bins are (for vtlp)
 
     def __post_init__(self):
         if self.gain_db < 0 or not 0 <= self.noise_prob <= 1:
@@ -43,10 +75,16 @@ class FeatureAugment:
             raise ConfigError(f"time_shift={self.time_shift!r} must be a non-negative number of frames")
         if len(self.noise_snr_db) != 2 or self.noise_snr_db[0] > self.noise_snr_db[1]:
             raise ConfigError(f"noise_snr_db={self.noise_snr_db} must be a (low, high) pair")
+        if not 0 <= self.vtlp < 0.5:
+            raise ConfigError(f"vtlp={self.vtlp!r} must be in [0, 0.5) (warp factors 1 +- vtlp; 0.1 is usual)")
+        if self.vtlp and self.feature_config is None:
+            raise ConfigError(f"vtlp={self.vtlp} needs the feature_config whose frequency axis it warps")
+        bin_hz = bin_frequencies(self.feature_config) if self.vtlp else None  # ConfigError for MFCC
+        object.__setattr__(self, "_bin_hz", bin_hz)
 
     @property
     def active(self):
-        return self.changes_power or self.time_shift > 0
+        return self.changes_power or self.time_shift > 0 or self.vtlp > 0
 
     @property
     def changes_power(self):
@@ -56,6 +94,9 @@ class FeatureAugment:
         features = np.asarray(features, dtype=np.float32)
         if self.time_shift:
             features = np.pad(features, ((int(rng.integers(0, self.time_shift + 1)), 0), (0, 0)), mode="edge")
+        if self.vtlp:
+            alpha = rng.uniform(1.0 - self.vtlp, 1.0 + self.vtlp)
+            features = warp_frequency_axis(features, alpha, self._bin_hz, self.feature_config.sample_rate / 2)
         if self.noise_prob and rng.random() < self.noise_prob:
             snr_db = rng.uniform(*self.noise_snr_db)
             log_noise = np.log(np.mean(np.exp(features, dtype=np.float64))) - snr_db * DB_TO_LOG

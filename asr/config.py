@@ -64,6 +64,8 @@ class TrainConfig:
     noise_snr_db: tuple = option((10.0, 30.0), "additive-noise SNR range in dB, e.g. 10,30")
     time_shift: int = option(0, "delay each training utterance by 0..N frames at random (copies of its first "
                                 "frame), so the model does not depend on where the subsampled frame grid falls")
+    vtlp: float = option(0.0, "vocal tract length perturbation: each utterance's frequency axis warped by a factor "
+                              "in [1 - vtlp, 1 + vtlp] (spectrogram, log_mel; 0.1 is usual)")
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers"):
@@ -86,13 +88,14 @@ class TrainConfig:
             object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         if any(not 0.5 <= s <= 2.0 for s in self.speed_perturb):
             raise ConfigError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
-        self.feature_augment()  # validates gain/noise settings
+        self.feature_augment()  # validates gain, noise, time-shift and VTLP settings
 
     def feature_augment(self):
         """The data-pipeline ``FeatureAugment`` these settings describe."""
         from asr.augment import FeatureAugment, check_kind
 
-        augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db, self.time_shift)
+        augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db, self.time_shift, self.vtlp,
+                                 FeatureConfig(self.features))
         check_kind(augment, self.features)
         return augment
 

@@ -148,6 +148,19 @@ def log_mel(audio, sample_rate=SAMPLE_RATE, n_mels=N_MELS, n_fft=MEL_N_FFT, win_
     return np.log(mel.T + LOG_EPS).astype(np.float32)
 
 
+def bin_frequencies(config):
+    """Centre frequency in Hz of each feature bin, ``(n_features,)``: the FFT bins kept by a
+    spectrogram, the mel filters' centres for log-mel (librosa's Slaney mel scale, 0 Hz to
+    Nyquist, as ``log_mel`` uses). MFCCs are cepstra, with no frequency axis: ``ConfigError``."""
+    if config.kind == "spectrogram":
+        return np.fft.rfftfreq(config.n_fft, 1.0 / config.sample_rate)[: config.n_features]
+    if config.kind == "log_mel":
+        import librosa
+
+        return librosa.mel_frequencies(config.n_mels + 2, fmin=0.0, fmax=config.sample_rate / 2)[1:-1]
+    raise ConfigError(f"features={config.kind!r} have no frequency axis (spectrogram and log_mel do)")
+
+
 def extract_features(audio, config):
     """Features of float32 mono ``audio`` (at ``config.sample_rate``) as ``(frames, n_features)``.
 
