@@ -24,10 +24,12 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from recipes.librispeech_mini import RECIPE  # noqa: E402
+
 RSS_TARGET_MB = 1500.0
 RTF_TARGET = 0.05
-RECIPE_MODEL = {"conv_filters": [192], "units": 192, "n_layers": 2, "dropout": 0.3}  # librispeech_mini default
 PAUSE_SECONDS = 0.4
+RECIPE_MODEL = RECIPE["model_params"]  # the architecture recipes/librispeech_mini.py trains
 
 
 def parse_args(argv=None):
