@@ -35,12 +35,18 @@ DB_TO_LOG = math.log(10.0) / 10.0  # dB of power -> natural-log units
 VTLP_BOUNDARY = 0.6  # Jaitly & Hinton's F_hi = 4800 Hz at 16 kHz, as a fraction of Nyquist
 
 
+def _vtlp_knots(alpha, nyquist):
+    """The warp's three knots, (frequencies in, frequencies out): 0 -> 0, the knee
+    ``F_hi * min(alpha, 1) / alpha`` -> ``alpha`` times it, Nyquist -> Nyquist."""
+    knee = VTLP_BOUNDARY * nyquist * min(alpha, 1.0) / alpha
+    return [0.0, knee, nyquist], [0.0, alpha * knee, nyquist]
+
+
 def vtlp_warp(freqs, alpha, nyquist):
     """Frequencies ``freqs`` (Hz) warped by ``alpha``: ``alpha * f`` below ``F_hi * min(alpha, 1) /
     alpha`` (``F_hi = VTLP_BOUNDARY * nyquist``), then a straight line to ``nyquist``, so the warp
     is monotone and maps [0, nyquist] onto itself."""
-    knee = VTLP_BOUNDARY * nyquist * min(alpha, 1.0) / alpha
-    return np.interp(freqs, [0.0, knee, nyquist], [0.0, alpha * knee, nyquist])
+    return np.interp(freqs, *_vtlp_knots(alpha, nyquist))
 
 
 def warp_frequency_axis(features, alpha, bin_hz, nyquist):
@@ -48,8 +54,8 @@ def warp_frequency_axis(features, alpha, bin_hz, nyquist):
     takes the value found at ``vtlp_warp^-1(bin_hz[k])``, linearly interpolated between bins
     (edge bins repeat beyond the axis). Monotone in frequency, so a spectral peak moves, and
     the order of bins along frequency never changes."""
-    knee = VTLP_BOUNDARY * nyquist * min(alpha, 1.0) / alpha
-    source_hz = np.interp(bin_hz, [0.0, alpha * knee, nyquist], [0.0, knee, nyquist])  # the warp's inverse
+    knots_in, knots_out = _vtlp_knots(alpha, nyquist)
+    source_hz = np.interp(bin_hz, knots_out, knots_in)  # the inverse of a piecewise-linear warp
     position = np.interp(source_hz, bin_hz, np.arange(len(bin_hz), dtype=np.float64))
     low = np.floor(position).astype(int)
     high = np.minimum(low + 1, len(bin_hz) - 1)
@@ -67,6 +73,7 @@ class FeatureAugment:
     time_shift: int = 0  # prepend 0..time_shift copies of the first frame, uniform
     vtlp: float = 0.0  # warp factor alpha uniform in [1 - vtlp, 1 + vtlp]; needs feature_config
     feature_config: FeatureConfig | None = None  # what the feature bins are (for vtlp)
+    _bin_hz: np.ndarray | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.gain_db < 0 or not 0 <= self.noise_prob <= 1:
@@ -79,8 +86,8 @@ class FeatureAugment:
             raise ConfigError(f"vtlp={self.vtlp!r} must be in [0, 0.5) (warp factors 1 +- vtlp; 0.1 is usual)")
         if self.vtlp and self.feature_config is None:
             raise ConfigError(f"vtlp={self.vtlp} needs the feature_config whose frequency axis it warps")
-        bin_hz = bin_frequencies(self.feature_config) if self.vtlp else None  # ConfigError for MFCC
-        object.__setattr__(self, "_bin_hz", bin_hz)
+        if self.vtlp:  # bin centres once, not per utterance (ConfigError for MFCC)
+            object.__setattr__(self, "_bin_hz", bin_frequencies(self.feature_config))
 
     @property
     def active(self):
