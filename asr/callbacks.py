@@ -100,16 +100,21 @@ class Checkpoint(keras.callbacks.Callback):
     Args:
         state: the committed state to continue (``asr.files.read_state``), or None.
         extra_state: more keys to keep in every ``state.json`` (e.g. resume records).
+        keep_last: how many of the latest epoch checkpoints to keep (``recent_checkpoints``,
+            for ``asr.averaging``); 1 keeps only the last.
     """
 
-    def __init__(self, output_dir, nan_guard, state=None, monitor="val_cer", topology=None, extra_state=None):
+    def __init__(self, output_dir, nan_guard, state=None, monitor="val_cer", topology=None, extra_state=None,
+                 keep_last=1):
         super().__init__()
         state = state or {}
         self.topology = topology or Topology()
         self.output_dir, self.nan_guard, self.monitor = pathlib.Path(output_dir), nan_guard, monitor
         self.history = state.get("history") or {}
         self.best = math.inf if state.get("best") is None else state["best"]
-        self.files = {"checkpoint": state.get("checkpoint"), "best_checkpoint": state.get("best_checkpoint")}
+        self.files = {"checkpoint": state.get("checkpoint"), "best_checkpoint": state.get("best_checkpoint"),
+                      "recent_checkpoints": list(state.get("recent_checkpoints", []))}
+        self.keep_last = keep_last
         self.extra_state = extra_state or {}
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -124,6 +129,8 @@ class Checkpoint(keras.callbacks.Callback):
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         self.files["checkpoint"] = checkpoint_name(epoch)
+        recent = [*self.files["recent_checkpoints"], self.files["checkpoint"]]
+        self.files["recent_checkpoints"] = recent[-self.keep_last:] if self.keep_last > 1 else []
         save_model(self.model, self.output_dir / self.files["checkpoint"], self.topology, save_model_atomic)
         score = logs.get(self.monitor)
         if score is not None and score < self.best:

@@ -51,6 +51,8 @@ class TrainConfig:
     dev_subset: int = option(200, "dev utterances decoded for CER/WER each epoch")
     mixed_precision: bool = option(False, "bf16 compute, float32 CTC and logits")
     seed: int = option(0, "seed for weights, batching and augmentation")
+    average_last: int = option(1, "final model: the mean of the weights of the last N epochs' checkpoints "
+                                  "(1: the best checkpoint by dev CER)")
     cache_dir: str = option("", "feature cache folder (empty: $ASR_CACHE_DIR or ~/.cache/asr)")
     workers: int = option(1, "threads preparing batches")
     devices: str = option("auto", "data-parallel devices: a count, 'all', or 'auto' (JAX: every local accelerator, "
@@ -68,7 +70,7 @@ class TrainConfig:
                               "in [1 - vtlp, 1 + vtlp] (spectrogram, log_mel; 0.1 is usual)")
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers"):
+        for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers", "average_last"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
         if not 0 <= self.time_budget < math.inf:

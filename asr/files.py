@@ -121,17 +121,19 @@ def read_state(output_dir):
     if missing or not isinstance(state["history"], dict) or not isinstance(state["epoch"], int):
         raise CorruptFileError(f"{path}: missing or malformed {missing or ['history/epoch']}; "
                                f"expected the keys {list(STATE_KEYS)}")
-    for key in ("checkpoint", "best_checkpoint"):
-        if state.get(key) and not (path.parent / state[key]).is_file():
-            raise CorruptFileError(f"{path}: names {state[key]!r}, which is missing from {str(output_dir)!r}")
+    named = [state.get("checkpoint"), state.get("best_checkpoint"), *state.get("recent_checkpoints", [])]
+    for name in filter(None, named):
+        if not (path.parent / name).is_file():
+            raise CorruptFileError(f"{path}: names {name!r}, which is missing from {str(output_dir)!r}")
     return state
 
 
 def commit_state(output_dir, state):
-    """Replace ``state.json`` (the commit point), then delete checkpoint files it no longer names."""
+    """Replace ``state.json`` (the commit point), then delete checkpoint files it no longer names
+    (it names the last, the best and the ``recent_checkpoints`` kept for averaging)."""
     output_dir = pathlib.Path(output_dir)
     write_json_atomic(output_dir / STATE, state)
-    keep = {state.get("checkpoint"), state.get("best_checkpoint")}
+    keep = {state.get("checkpoint"), state.get("best_checkpoint"), *state.get("recent_checkpoints", [])}
     for stale in [*output_dir.glob("checkpoint-e*.keras"), *output_dir.glob("best-e*.keras")]:
         if stale.name not in keep:
             stale.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from asr import distributed, files
+from asr.averaging import average_checkpoints
 from asr.batches import CTCBatches
 from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN, TimeBudget
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
@@ -124,7 +125,7 @@ def train(config, resume=False, verbose="auto"):
     dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
     nan_guard = StopOnNaN()
     callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
-                 Checkpoint(output_dir, nan_guard, state, topology=topology,
+                 Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
                             extra_state={"config_changes": record_changes(state, changes)})]
     budget = TimeBudget(config.time_budget) if config.time_budget else None
     if budget is not None:
@@ -140,7 +141,7 @@ def train(config, resume=False, verbose="auto"):
     checkpoint = callbacks[-1]
     if nan_guard.failed_at is not None:
         raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
-    result = _finish(output_dir, checkpoint, topology)
+    result = _finish(output_dir, checkpoint, topology, config.average_last)
     if budget is not None and budget.stopped_after is not None:
         logger.info("time budget of %g min: stopped after epoch %d of %d", config.time_budget,
                     budget.stopped_after + 1, config.epochs)
@@ -179,11 +180,17 @@ def _batches(config, train_set, topology, epoch):
     return batches
 
 
-def _finish(output_dir, checkpoint, topology):
-    """Export the best (else last) model for inference, write history and the training curve."""
+def _finish(output_dir, checkpoint, topology, average_last=1):
+    """Export the final model for inference (the average of the last ``average_last`` epochs'
+    weights, else the best, else the last checkpoint); write history and the training curve."""
     distributed.barrier(topology, "finish")  # process 0's last checkpoint files are complete
-    source = output_dir / (checkpoint.files["best_checkpoint"] or checkpoint.files["checkpoint"])
-    distributed.save_model(load_model(source), output_dir / files.FINAL_MODEL, topology, export_inference_model)
+    recent = checkpoint.files["recent_checkpoints"]
+    if average_last > 1 and len(recent) > 1:
+        logger.info("final model: the average of %d checkpoints (%s)", len(recent), ", ".join(recent))
+        final = average_checkpoints([output_dir / name for name in recent])
+    else:
+        final = load_model(output_dir / (checkpoint.files["best_checkpoint"] or checkpoint.files["checkpoint"]))
+    distributed.save_model(final, output_dir / files.FINAL_MODEL, topology, export_inference_model)
     history = checkpoint.history
     if topology.is_chief:
         files.write_json_atomic(output_dir / files.HISTORY, {**history, **checkpoint.extra_state})

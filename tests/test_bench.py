@@ -48,6 +48,15 @@ def test_small_data_bench_smoke(tmp_path):
     assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer"} <= set(row)
     assert re.search(r"worst unseen-speaker greedy CER [\d.]+ = [\d.]+x the target 0\.3", result.stdout)
 
+    fold = tmp_path / "runs" / "4088"  # one epoch: its only checkpoint is the recipe's model
+    averaged = subprocess.run([sys.executable, str(ROOT / "bench" / "checkpoint_averaging.py"), "--run-dir",
+                               str(fold), "--checkpoints", str(fold), "--last", "1", "--output", str(output)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert averaged.returncode == 0, averaged.stderr[-3000:]
+    recipe, last = json.loads(output.read_text())["rows"]
+    assert last["epochs"] == ["checkpoint-e0001.keras"]
+    assert {k: recipe[k] for k in ("test", "dev", "librivox")} == {k: last[k] for k in ("test", "dev", "librivox")}
+
 
 def test_decode_speed_bench_smoke(small_model_path, tmp_path):
     output = tmp_path / "decode.json"

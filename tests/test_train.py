@@ -58,6 +58,24 @@ def test_train_writes_everything_and_resumes(tiny_corpus, tmp_path):
     assert getattr(final, "optimizer", None) is None  # exported for inference, without optimizer state
 
 
+def test_average_last_keeps_recent_checkpoints_and_exports_their_mean(tiny_corpus, tmp_path):
+    train(config(tiny_corpus, tmp_path, epochs=2, average_last=2), verbose=0)
+    run = tmp_path / "run"
+    state = json.loads((run / "state.json").read_text())
+    assert state["recent_checkpoints"] == ["checkpoint-e0001.keras", "checkpoint-e0002.keras"]
+    expected = [np.mean(pair, axis=0) for pair in zip(*(load_model(run / name).get_weights()
+                                                       for name in state["recent_checkpoints"]))]
+    for got, want in zip(load_model(run / "model.keras").get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+    train(config(tiny_corpus, tmp_path, epochs=3, average_last=2), resume=True, verbose=0)
+    state = json.loads((run / "state.json").read_text())
+    assert state["recent_checkpoints"] == ["checkpoint-e0002.keras", "checkpoint-e0003.keras"]
+    assert not (run / "checkpoint-e0001.keras").exists()  # no longer named: deleted
+    with pytest.raises(ValueError, match="average_last=0"):
+        TrainConfig(average_last=0)
+
+
 def test_time_budget_stops_after_an_epoch(tiny_corpus, tmp_path):
     result = train(config(tiny_corpus, tmp_path, epochs=4, time_budget=1e-4))  # 6 ms: over after the first epoch
     assert result["stopped_by_budget_after_epoch"] == 1 and len(result["history"]["loss"]) == 1
