@@ -23,11 +23,10 @@ def average_weights(weight_lists):
     """
     if not weight_lists:
         raise ValueError("average_weights needs at least one list of weights, got none")
-    first = weight_lists[0]
-    for index, weights in enumerate(weight_lists):
-        shapes = [np.shape(w) for w in weights]
-        if shapes != [np.shape(w) for w in first]:
-            raise ValueError(f"weight list {index} has shapes {shapes}; list 0 has {[np.shape(w) for w in first]}")
+    reference = _shapes(weight_lists[0])
+    for index, weights in enumerate(weight_lists[1:], start=1):
+        if _shapes(weights) != reference:
+            raise ValueError(f"weight list {index} has shapes {_shapes(weights)}; list 0 has {reference}")
     averaged = []
     for arrays in zip(*weight_lists):
         last = np.asarray(arrays[-1])
@@ -52,11 +51,14 @@ def average_checkpoints(paths, load=None):
     if load is None:
         from asr.models import load_model as load
     weight_lists = []
-    for path in paths:
+    for path in paths:  # checked here to name the file; average_weights then finds them consistent
         model = load(path)
-        weights = model.get_weights()
-        if weight_lists and [w.shape for w in weights] != [w.shape for w in weight_lists[0]]:
+        weight_lists.append(model.get_weights())
+        if _shapes(weight_lists[-1]) != _shapes(weight_lists[0]):
             raise ConfigError(f"{path}: its weights do not match those of {paths[0]} (a different architecture?)")
-        weight_lists.append(weights)
     model.set_weights(average_weights(weight_lists))
     return model
+
+
+def _shapes(weights):
+    return [np.shape(w) for w in weights]

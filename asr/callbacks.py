@@ -101,7 +101,7 @@ class Checkpoint(keras.callbacks.Callback):
         state: the committed state to continue (``asr.files.read_state``), or None.
         extra_state: more keys to keep in every ``state.json`` (e.g. resume records).
         keep_last: how many of the latest epoch checkpoints to keep (``recent_checkpoints``,
-            for ``asr.averaging``); 1 keeps only the last.
+            for ``asr.averaging``); 1 keeps only the last, which ``checkpoint`` names anyway.
     """
 
     def __init__(self, output_dir, nan_guard, state=None, monitor="val_cer", topology=None, extra_state=None,
@@ -130,7 +130,7 @@ class Checkpoint(keras.callbacks.Callback):
             self.history.setdefault(key, []).append(float(value))
         self.files["checkpoint"] = checkpoint_name(epoch)
         recent = [*self.files["recent_checkpoints"], self.files["checkpoint"]]
-        self.files["recent_checkpoints"] = recent[-self.keep_last:] if self.keep_last > 1 else []
+        self.files["recent_checkpoints"] = recent[-self.keep_last:]
         save_model(self.model, self.output_dir / self.files["checkpoint"], self.topology, save_model_atomic)
         score = logs.get(self.monitor)
         if score is not None and score < self.best:

@@ -141,7 +141,7 @@ def train(config, resume=False, verbose="auto"):
     checkpoint = callbacks[-1]
     if nan_guard.failed_at is not None:
         raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
-    result = _finish(output_dir, checkpoint, topology, config.average_last)
+    result = _finish(output_dir, checkpoint, topology)
     if budget is not None and budget.stopped_after is not None:
         logger.info("time budget of %g min: stopped after epoch %d of %d", config.time_budget,
                     budget.stopped_after + 1, config.epochs)
@@ -180,12 +180,13 @@ def _batches(config, train_set, topology, epoch):
     return batches
 
 
-def _finish(output_dir, checkpoint, topology, average_last=1):
-    """Export the final model for inference (the average of the last ``average_last`` epochs'
-    weights, else the best, else the last checkpoint); write history and the training curve."""
+def _finish(output_dir, checkpoint, topology):
+    """Export the final model for inference (the average of the checkpoints kept for
+    ``average_last``, when more than one, else the best, else the last checkpoint); write
+    history and the training curve."""
     distributed.barrier(topology, "finish")  # process 0's last checkpoint files are complete
-    recent = checkpoint.files["recent_checkpoints"]
-    if average_last > 1 and len(recent) > 1:
+    recent = checkpoint.files["recent_checkpoints"][-checkpoint.keep_last:]  # keep_last may shrink on resume
+    if len(recent) > 1:
         logger.info("final model: the average of %d checkpoints (%s)", len(recent), ", ".join(recent))
         final = average_checkpoints([output_dir / name for name in recent])
     else:
