@@ -122,23 +122,10 @@ def train(config, resume=False, verbose="auto"):
         rebuild_optimizer(model, config, steps_per_epoch=len(batches))
     else:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
-    dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
-    nan_guard = StopOnNaN()
-    callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
-                 Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
-                            extra_state={"config_changes": record_changes(state, changes)})]
-    budget = TimeBudget(config.time_budget) if config.time_budget else None
-    if budget is not None:
-        callbacks.insert(0, budget)
-    data = batches
-    if keras.backend.backend() == "tensorflow":
-        from asr.tf_dataset import ReshuffleEachEpoch, to_tf_dataset
-
-        data = to_tf_dataset(batches)
-        callbacks.insert(0, ReshuffleEachEpoch(batches))
-    model.fit(data, epochs=config.epochs, initial_epoch=state["epoch"] + 1, shuffle=False,
-              callbacks=callbacks, verbose=verbose if topology.is_chief else 0)
-    checkpoint = callbacks[-1]
+    callbacks = _callbacks(config, dev_set, output_dir, state, changes, topology)
+    _fit(model, batches, callbacks, config.epochs, state["epoch"] + 1, verbose if topology.is_chief else 0)
+    nan_guard, checkpoint = callbacks[-2:]
+    budget = callbacks[0] if config.time_budget else None
     if nan_guard.failed_at is not None:
         raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
     result = _finish(output_dir, checkpoint, topology)
@@ -147,6 +134,29 @@ def train(config, resume=False, verbose="auto"):
                     budget.stopped_after + 1, config.epochs)
         result["stopped_by_budget_after_epoch"] = budget.stopped_after + 1
     return result
+
+
+def _callbacks(config, dev_set, output_dir, state, changes, topology):
+    """``[TimeBudget (if set), DevMetrics, StopOnNaN, Checkpoint]``: the order ``train`` reads them in."""
+    dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
+    nan_guard = StopOnNaN()
+    callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
+                 Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
+                            extra_state={"config_changes": record_changes(state, changes)})]
+    if config.time_budget:
+        callbacks.insert(0, TimeBudget(config.time_budget))
+    return callbacks
+
+
+def _fit(model, batches, callbacks, epochs, initial_epoch, verbose):
+    """``model.fit`` over ``batches`` (as a ``tf.data`` pipeline on TensorFlow, reshuffled each epoch)."""
+    data = batches
+    if keras.backend.backend() == "tensorflow":
+        from asr.tf_dataset import ReshuffleEachEpoch, to_tf_dataset
+
+        data = to_tf_dataset(batches)
+        callbacks = [ReshuffleEachEpoch(batches), *callbacks]
+    model.fit(data, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, callbacks=callbacks, verbose=verbose)
 
 
 def _divergence_message(failed_at, output_dir, checkpoint):
