@@ -112,9 +112,9 @@ class Checkpoint(keras.callbacks.Callback):
         self.output_dir, self.nan_guard, self.monitor = pathlib.Path(output_dir), nan_guard, monitor
         self.history = state.get("history") or {}
         self.best = math.inf if state.get("best") is None else state["best"]
+        self.keep_last = keep_last  # may be smaller than on the run resumed: its oldest recent checkpoints drop out
         self.files = {"checkpoint": state.get("checkpoint"), "best_checkpoint": state.get("best_checkpoint"),
-                      "recent_checkpoints": list(state.get("recent_checkpoints", []))}
-        self.keep_last = keep_last
+                      "recent_checkpoints": list(state.get("recent_checkpoints", []))[-keep_last:]}
         self.extra_state = extra_state or {}
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -122,10 +122,13 @@ def train(config, resume=False, verbose="auto"):
         rebuild_optimizer(model, config, steps_per_epoch=len(batches))
     else:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
-    callbacks = _callbacks(config, dev_set, output_dir, state, changes, topology)
-    _fit(model, batches, callbacks, config.epochs, state["epoch"] + 1, verbose if topology.is_chief else 0)
-    nan_guard, checkpoint = callbacks[-2:]
-    budget = callbacks[0] if config.time_budget else None
+    budget = TimeBudget(config.time_budget) if config.time_budget else None
+    nan_guard = StopOnNaN()
+    checkpoint = Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
+                            extra_state={"config_changes": record_changes(state, changes)})
+    callbacks = [budget, DevMetrics(_dev_subset(config, dev_set), config.batch_size), nan_guard, checkpoint]
+    _fit(model, batches, [c for c in callbacks if c is not None], config.epochs, state["epoch"] + 1,
+         verbose if topology.is_chief else 0)
     if nan_guard.failed_at is not None:
         raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
     result = _finish(output_dir, checkpoint, topology)
@@ -136,16 +139,9 @@ def train(config, resume=False, verbose="auto"):
     return result
 
 
-def _callbacks(config, dev_set, output_dir, state, changes, topology):
-    """``[TimeBudget (if set), DevMetrics, StopOnNaN, Checkpoint]``: the order ``train`` reads them in."""
-    dev_subset = dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
-    nan_guard = StopOnNaN()
-    callbacks = [DevMetrics(dev_subset, config.batch_size), nan_guard,
-                 Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
-                            extra_state={"config_changes": record_changes(state, changes)})]
-    if config.time_budget:
-        callbacks.insert(0, TimeBudget(config.time_budget))
-    return callbacks
+def _dev_subset(config, dev_set):
+    """``config.dev_subset`` utterances spread evenly over the dev set (scored after each epoch)."""
+    return dev_set.subset(np.unique(np.linspace(0, len(dev_set) - 1, config.dev_subset).round().astype(int)))
 
 
 def _fit(model, batches, callbacks, epochs, initial_epoch, verbose):
@@ -195,7 +191,7 @@ def _finish(output_dir, checkpoint, topology):
     ``average_last``, when more than one, else the best, else the last checkpoint); write
     history and the training curve."""
     distributed.barrier(topology, "finish")  # process 0's last checkpoint files are complete
-    recent = checkpoint.files["recent_checkpoints"][-checkpoint.keep_last:]  # keep_last may shrink on resume
+    recent = checkpoint.files["recent_checkpoints"]
     if len(recent) > 1:
         logger.info("final model: the average of %d checkpoints (%s)", len(recent), ", ".join(recent))
         final = average_checkpoints([output_dir / name for name in recent])

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from asr.averaging import average_checkpoints, average_weights
+from asr.callbacks import Checkpoint, StopOnNaN
 from asr.errors import ConfigError
 from asr.features import FeatureConfig
 from asr.models import build_model, load_model
@@ -51,3 +52,9 @@ def test_average_checkpoints_refuses_a_different_model(tmp_path):
         average_checkpoints([tmp_path / "a.keras", tmp_path / "b.keras"])
     with pytest.raises(ConfigError, match="no checkpoint files"):
         average_checkpoints([])
+
+
+def test_resumed_checkpoint_window_shrinks_to_keep_last(tmp_path):
+    state = {"checkpoint": "c", "recent_checkpoints": ["a", "b", "c"]}
+    assert Checkpoint(tmp_path, StopOnNaN(), state, keep_last=2).files["recent_checkpoints"] == ["b", "c"]
+    assert Checkpoint(tmp_path, StopOnNaN(), state, keep_last=5).files["recent_checkpoints"] == ["a", "b", "c"]
