@@ -13,17 +13,16 @@ pauses (``--max-segment-seconds``) and once whole. Results go to bench/results/l
 """
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from record import machine_facts  # noqa: E402  (bench/record.py)
+
 from recipes.librispeech_mini import RECIPE  # noqa: E402
 
 RSS_TARGET_MB = 1500.0
@@ -120,7 +119,6 @@ def main(argv=None):
     from asr.keras_backend import choose_backend
 
     backend = choose_backend()
-    import keras
 
     entries = utterances()
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,9 +140,7 @@ def main(argv=None):
         if args.model:
             report["chunked_vs_whole"] = chunked_vs_whole(args.model, entries, args.cer_groups, args.per_group,
                                                           args.max_segment_seconds, tmp)
-    report.update(backend=backend, keras=keras.__version__, python=platform.python_version(),
-                  cpus=os.cpu_count(), device=platform.processor() or platform.machine(),
-                  date=datetime.date.today().isoformat(), command=" ".join(["python", *sys.argv]))
+    report.update(machine_facts(backend))
     print(f"{report['audio_minutes']} min of audio: RTF {report['rtf']} ({report['rtf'] / RTF_TARGET:.2f}x the "
           f"target {RTF_TARGET}), peak RSS {report['peak_rss_mb']} MB ({report['peak_rss_mb'] / RSS_TARGET_MB:.2f}x "
           f"the target {RSS_TARGET_MB:g} MB), {report['segments']} segments")

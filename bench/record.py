@@ -9,10 +9,12 @@ import sys
 
 
 def machine_facts(backend):
-    """Backend, versions, machine, date and the exact command of this run."""
+    """Backend, versions (Keras, the backend's own library, Python), machine, date and the exact command."""
+    import importlib
     import importlib.metadata
 
-    return {"backend": backend, "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
+    return {"backend": backend, "backend_version": importlib.import_module(backend).__version__,
+            "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
             "cpus": os.cpu_count(), "device": platform.processor() or platform.machine(),
             "date": datetime.date.today().isoformat(), "command": " ".join(["python", *sys.argv])}
 

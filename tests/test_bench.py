@@ -1,5 +1,6 @@
 """The throughput benchmark's CPU smoke mode (the GPU figures come from the same script)."""
 
+import importlib
 import json
 import os
 import re
@@ -46,6 +47,7 @@ def test_small_data_bench_smoke(tmp_path):
     (row,) = report["folds"]
     assert row["fold"] == "4088" and row["epochs"] == 1 and row["train_utterances"] == 12
     assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer"} <= set(row)
+    assert report["backend_version"] == importlib.import_module(report["backend"]).__version__
     assert re.search(r"worst unseen-speaker greedy CER [\d.]+ = [\d.]+x the target 0\.3", result.stdout)
 
     fold = tmp_path / "runs" / "4088"  # one epoch: its only checkpoint is the recipe's model
