@@ -29,6 +29,7 @@ def test_train_throughput_smoke(tmp_path):
     assert "vs torch" in result.stdout
 
 
+@pytest.mark.usefixtures("librispeech_dir")  # the benchmarks read the shared sample
 def test_long_audio_bench_smoke():
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "long_audio.py"), "--minutes", "0.5", "--smoke"],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -36,6 +37,7 @@ def test_long_audio_bench_smoke():
     assert re.search(r"0\.5 min of audio: RTF [\d.]+ \([\d.]+x the target 0\.05\), peak RSS [\d.]+ MB", result.stdout)
 
 
+@pytest.mark.usefixtures("librispeech_dir")  # the benchmarks read the shared sample
 def test_small_data_bench_smoke(tmp_path):
     output = tmp_path / "small.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "small_data.py"), "--smoke", "--work-dir",
@@ -60,6 +62,7 @@ def test_small_data_bench_smoke(tmp_path):
     assert {k: recipe[k] for k in ("test", "dev", "librivox")} == {k: last[k] for k in ("test", "dev", "librivox")}
 
 
+@pytest.mark.usefixtures("librispeech_dir")  # the benchmarks read the shared sample
 def test_decode_speed_bench_smoke(small_model_path, tmp_path):
     output = tmp_path / "decode.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "decode_speed.py"), "--model",
