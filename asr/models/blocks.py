@@ -13,7 +13,7 @@ import keras
 
 from asr.errors import ConfigError
 from asr.frames import TimeReduction
-from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPaddedFrames
+from asr.layers import GRU, ConvOutputLength, DepthwiseTimeConv, SequenceBatchNorm, ZeroPaddedFrames
 
 # BatchNorm moving-average momentum: an effective window of 1 / (1 - 0.95) = 20 steps, so the
 # inference statistics catch up within an epoch even in short small-data runs (Keras' 0.99
@@ -51,6 +51,64 @@ def time_conv(x, lengths, filters, kernel_size, strides=1, padding="same", dilat
         x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
     x = ZeroPaddedFrames(name=f"{name}_zero_padded")(x, lengths)
     return x, lengths, reduction
+
+
+def conv_front_end(x, lengths, conv_filters, conv_kernels, conv_strides):
+    """A stack of "same"-padded convolutions with time subsampling, returning ``(x, lengths,
+    reductions)`` with ``x`` 3-D again.
+
+    Each convolution is 1-D over time when its kernel/stride is an int, or 2-D over (time,
+    frequency) when they are ``[time, freq]`` pairs (2-D layers first; their channels are
+    merged with the frequency axis afterwards). Frames out = ceil(frames in / stride).
+    """
+    if not len(conv_filters) == len(conv_kernels) == len(conv_strides):
+        raise ConfigError(f"conv_filters={conv_filters}, conv_kernels={conv_kernels} and "
+                          f"conv_strides={conv_strides} must have the same length")
+    reductions, two_d = [], None
+    for i, (filters, kernel, stride) in enumerate(zip(conv_filters, conv_kernels, conv_strides), 1):
+        is_2d = isinstance(kernel, (list, tuple))
+        if is_2d and two_d is False:
+            raise ConfigError(f"conv_kernels={conv_kernels}: 2-D convolutions must precede 1-D ones")
+        if is_2d and two_d is None:
+            x = keras.layers.Reshape((-1, x.shape[-1], 1), name="add_channel")(x)
+        if not is_2d and two_d:
+            x = keras.layers.Reshape((-1, x.shape[-2] * x.shape[-1]), name="merge_channels")(x)
+        two_d = is_2d
+        (kt, kf), (st, sf) = (kernel, stride) if is_2d else ((kernel, None), (stride, 1))
+        x, lengths, reduction = time_conv(x, lengths, filters, kt, st, "same", freq_kernel=kf, freq_strides=sf,
+                                          name=f"conv_{i}")
+        reductions.append(reduction)
+    if two_d:
+        x = keras.layers.Reshape((-1, x.shape[-2] * x.shape[-1]), name="merge_channels")(x)
+    return x, lengths, reductions
+
+
+def separable_block(x, lengths, channels, kernel_size, repeats, dropout=0.0, name="block_1"):
+    """A QuartzNet block: ``repeats`` x (depthwise conv over time + pointwise conv + BatchNorm
+    + ReLU [+ Dropout]), with a pointwise conv + BatchNorm residual added before the last ReLU.
+
+    Stride 1 and odd ``kernel_size`` with fixed zero padding: lengths are unchanged and valid
+    frames never see the batch's padding.
+    """
+    if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
+        raise ConfigError(f"{name}: kernel_size={kernel_size!r} must be a positive odd integer")
+    half = kernel_size // 2
+    residual = keras.layers.Conv1D(channels, 1, use_bias=False, name=f"{name}_residual")(x)
+    residual = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{name}_residual_bn")(residual, lengths)
+    for r in range(1, repeats + 1):
+        prefix = f"{name}_{r}"
+        if half:
+            x = keras.layers.ZeroPadding1D((half, half), name=f"{prefix}_pad")(x)
+        x = DepthwiseTimeConv(kernel_size, name=f"{prefix}_depthwise")(x)
+        x = keras.layers.Conv1D(channels, 1, use_bias=False, name=f"{prefix}_pointwise")(x)
+        x = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{prefix}_bn")(x, lengths)
+        if r == repeats:
+            x = keras.layers.Add(name=f"{name}_add")([x, residual])
+        x = keras.layers.Activation("relu", name=f"{prefix}_relu")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
+        x = ZeroPaddedFrames(name=f"{prefix}_zero_padded")(x, lengths)
+    return x
 
 
 def recurrent_block(x, lengths, units, bidirectional=False, batch_norm=True, dropout=0.0,
