@@ -1,7 +1,6 @@
 """Reusable, registered Keras layers (all ``get_config``-complete, safe_mode-loadable)."""
 
 from asr.layers.attention import AttentionPooling, AttentionWithContext, masked_softmax
-from asr.layers.convolution import DepthwiseTimeConv
 from asr.layers.gru import GRU
 from asr.layers.lengths import (
     ConvOutputLength,
@@ -24,7 +23,6 @@ __all__ = [
     "AttentionPooling",
     "AttentionWithContext",
     "ConvOutputLength",
-    "DepthwiseTimeConv",
     "DropMask",
     "FeatureNormalization",
     "GRU",

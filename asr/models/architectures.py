@@ -7,7 +7,7 @@ input lengths to ``time'``. Keyword arguments are the architecture's hyper-param
 import keras
 
 from asr.errors import ConfigError
-from asr.models.blocks import conv_front_end, logits_layer, recurrent_block, separable_block, time_conv
+from asr.models.blocks import conv_front_end, logits_layer, recurrent_block, time_conv
 
 DEFAULT_UNITS = 200  # the classic AIND-capstone size
 DEFAULT_FILTERS = 200
@@ -71,21 +71,4 @@ def deepspeech(x, lengths, vocab_size, conv_filters=(256,), conv_kernels=(11,), 
     return logits_layer(x, vocab_size), reductions
 
 
-def quartznet(x, lengths, vocab_size, conv_filters=(16, 16), conv_kernels=((5, 11), (5, 11)),
-              conv_strides=((2, 2), (2, 2)), channels=256, kernel_sizes=(13, 15, 17, 19, 21), repeats=3,
-              dropout=0.2):
-    """QuartzNet/Jasper-style convolution-only model: the ``deepspeech`` convolutional front
-    end (default: 4x time subsampling, 40 ms frames), one ``separable_block`` per entry of
-    ``kernel_sizes`` (``repeats`` separable convolutions each, residual per block; QuartzNet's
-    33-75 kernels at 20 ms span 0.66-1.5 s, as 17-37 do at 40 ms), a pointwise conv +
-    BatchNorm + ReLU, per-frame Dense. Every layer runs in parallel over time.
-    """
-    x, lengths, reductions = conv_front_end(x, lengths, conv_filters, conv_kernels, conv_strides)
-    for i, kernel_size in enumerate(kernel_sizes, 1):
-        x = separable_block(x, lengths, channels, kernel_size, repeats, dropout, name=f"block_{i}")
-    x, lengths, _ = time_conv(x, lengths, channels, 1, name="pointwise")
-    return logits_layer(x, vocab_size), reductions
-
-
-ARCHITECTURES = {f.__name__: f for f in (simple_rnn, rnn, cnn_rnn, deep_rnn, bidirectional_rnn, deepspeech,
-                                         quartznet)}
+ARCHITECTURES = {f.__name__: f for f in (simple_rnn, rnn, cnn_rnn, deep_rnn, bidirectional_rnn, deepspeech)}

@@ -13,7 +13,7 @@ import keras
 
 from asr.errors import ConfigError
 from asr.frames import TimeReduction
-from asr.layers import GRU, ConvOutputLength, DepthwiseTimeConv, SequenceBatchNorm, ZeroPaddedFrames
+from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPaddedFrames
 
 # BatchNorm moving-average momentum: an effective window of 1 / (1 - 0.95) = 20 steps, so the
 # inference statistics catch up within an epoch even in short small-data runs (Keras' 0.99
@@ -81,34 +81,6 @@ def conv_front_end(x, lengths, conv_filters, conv_kernels, conv_strides):
     if two_d:
         x = keras.layers.Reshape((-1, x.shape[-2] * x.shape[-1]), name="merge_channels")(x)
     return x, lengths, reductions
-
-
-def separable_block(x, lengths, channels, kernel_size, repeats, dropout=0.0, name="block_1"):
-    """A QuartzNet block: ``repeats`` x (depthwise conv over time + pointwise conv + BatchNorm
-    + ReLU [+ Dropout]), with a pointwise conv + BatchNorm residual added before the last ReLU.
-
-    Stride 1 and odd ``kernel_size`` with fixed zero padding: lengths are unchanged and valid
-    frames never see the batch's padding.
-    """
-    if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
-        raise ConfigError(f"{name}: kernel_size={kernel_size!r} must be a positive odd integer")
-    half = kernel_size // 2
-    residual = keras.layers.Conv1D(channels, 1, use_bias=False, name=f"{name}_residual")(x)
-    residual = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{name}_residual_bn")(residual, lengths)
-    for r in range(1, repeats + 1):
-        prefix = f"{name}_{r}"
-        if half:
-            x = keras.layers.ZeroPadding1D((half, half), name=f"{prefix}_pad")(x)
-        x = DepthwiseTimeConv(kernel_size, name=f"{prefix}_depthwise")(x)
-        x = keras.layers.Conv1D(channels, 1, use_bias=False, name=f"{prefix}_pointwise")(x)
-        x = SequenceBatchNorm(momentum=BN_MOMENTUM, name=f"{prefix}_bn")(x, lengths)
-        if r == repeats:
-            x = keras.layers.Add(name=f"{name}_add")([x, residual])
-        x = keras.layers.Activation("relu", name=f"{prefix}_relu")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
-        x = ZeroPaddedFrames(name=f"{prefix}_zero_padded")(x, lengths)
-    return x
 
 
 def recurrent_block(x, lengths, units, bidirectional=False, batch_norm=True, dropout=0.0,

@@ -30,8 +30,6 @@ CASES = {
     "zero_padded_frames": (layers.ZeroPaddedFrames, {}, (X, LENGTHS), (3, 7, 4), 0, None, False),
     "spec_augment": (layers.SpecAugment, {"freq_masks": 1, "time_masks": 1, "seed": 0}, (X, LENGTHS), (3, 7, 4),
                      0, None, False),
-    "depthwise_time_conv": (layers.DepthwiseTimeConv, {"kernel_size": 3, "use_bias": True}, X, (3, 5, 4), 2,
-                            None, True),
     "conv_output_length": (layers.ConvOutputLength, {"kernel_size": 3, "strides": 2, "padding": "same"}, LENGTHS,
                            (3,), 0, None, False),
     "attention_with_context": (layers.AttentionWithContext, {}, X_PADDED, (3, 4), 3, 0.0, True),
@@ -60,7 +58,6 @@ def test_saved_layers_reload_in_a_fresh_process(tmp_path):
         "normalize": (lambda: layers.FeatureNormalization(4, name="normalize"), True),
         "zero_padded": (lambda: layers.ZeroPaddedFrames(name="zero_padded"), True),
         "bn": (lambda: layers.SequenceBatchNorm(momentum=0.9, name="bn"), True),
-        "depthwise": (lambda: layers.DepthwiseTimeConv(3, name="depthwise"), False),
         "attention": (lambda: layers.AttentionWithContext(name="attention"), False),
         "pooling": (lambda: layers.AttentionPooling(units=8, name="pooling"), False),
     }

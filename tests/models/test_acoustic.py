@@ -15,9 +15,7 @@ RNG = np.random.default_rng(0)
 SMALL = {"simple_rnn": {}, "rnn": {"units": 8}, "cnn_rnn": {"filters": 8, "units": 8, "padding": "same"},
          "deep_rnn": {"units": 8, "n_layers": 2, "dropout": 0.1}, "bidirectional_rnn": {"units": 8},
          "deepspeech": {"conv_filters": [4, 8], "conv_kernels": [[5, 5], 5], "conv_strides": [[2, 2], 1],
-                        "units": 8, "n_layers": 2},
-         "quartznet": {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "channels": 8,
-                       "kernel_sizes": [3, 5], "repeats": 2, "dropout": 0.1}}
+                        "units": 8, "n_layers": 2}}
 
 
 def batch(frames=(60, 41), n_features=13, label_len=(6, 3)):

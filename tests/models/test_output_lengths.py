@@ -11,8 +11,6 @@ pytestmark = pytest.mark.backend_sensitive  # also run under every other backend
 MODEL_GRID = [("cnn_rnn", dict(filters=4, units=4, kernel_size=k, strides=s, padding=p, dilation_rate=d))
               for k, s, p, d in [(11, 2, "valid", 1), (5, 3, "same", 1), (3, 2, "causal", 1), (4, 1, "full", 3),
                                        (3, 1, "same", 4)]]
-MODEL_GRID += [("quartznet", dict(conv_filters=[4, 4], conv_kernels=[[5, 3], 5], conv_strides=[[2, 1], s],
-                                  channels=4, kernel_sizes=[3, 5], repeats=2)) for s in (1, 2, 3)]
 
 
 @pytest.mark.parametrize("name, params", MODEL_GRID)
@@ -27,11 +25,9 @@ def test_model_output_lengths_equal_real_shape(name, params):
                                                                     int(model.output_lengths(frames // 2))]
 
 
-@pytest.mark.parametrize("name, params", [("deepspeech", dict(units=4, n_layers=2)),
-                                          ("quartznet", dict(channels=4, kernel_sizes=[3, 7], repeats=2))])
-def test_padding_does_not_change_valid_outputs(name, params):
-    model = build_model(name, FeatureConfig("mfcc"), conv_filters=[4, 4], conv_kernels=[[5, 3], 5],
-                        conv_strides=[[2, 1], 3], **params)
+def test_padding_does_not_change_valid_outputs():
+    model = build_model("deepspeech", FeatureConfig("mfcc"), conv_filters=[4, 4], conv_kernels=[[5, 3], 5],
+                        conv_strides=[[2, 1], 3], units=4, n_layers=2)
     rng = np.random.default_rng(0)
     feats = rng.normal(size=(1, 101, 13)).astype("float32")
     short = model.predict_on_batch({"features": feats, "feature_lengths": np.array([101], "int32")})
