@@ -37,6 +37,7 @@ class TrainConfig:
     utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "
                                          "(each utterance's own mean removed) | mean_std")
     features: str = option("log_mel", "spectrogram | mfcc | log_mel")
+    n_mels: int = option(0, "mel filters of log_mel and mfcc features (0: the kind's default, 80 and 26)")
     epochs: int = option(20, "training epochs")
     batch_size: int = option(16, "utterances per batch")
     learning_rate: float = option(1e-3, "peak, after warm-up")
@@ -82,7 +83,10 @@ class TrainConfig:
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a JSON object, e.g. "
                                   '{"units": 256}')
-        FeatureConfig(self.features)  # validates the kind
+        if self.n_mels and self.features == "spectrogram":
+            raise ConfigError(f"TrainConfig n_mels={self.n_mels} applies to log_mel and mfcc features, not "
+                              "spectrogram")
+        self.feature_config()  # validates the kind and n_mels
         if self.utterance_norm not in ("none", "mean", "mean_std"):
             raise ConfigError(f"TrainConfig utterance_norm={self.utterance_norm!r} must be none, mean or mean_std")
         object.__setattr__(self, "devices", check_devices_flag(self.devices))
@@ -92,12 +96,16 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
         self.feature_augment()  # validates gain, noise, time-shift and VTLP settings
 
+    def feature_config(self):
+        """The ``FeatureConfig`` these settings describe."""
+        return FeatureConfig(self.features, n_mels=self.n_mels or None)
+
     def feature_augment(self):
         """The data-pipeline ``FeatureAugment`` these settings describe."""
         from asr.augment import FeatureAugment, check_kind
 
         augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db, self.time_shift, self.vtlp,
-                                 FeatureConfig(self.features))
+                                 self.feature_config())
         check_kind(augment, self.features)
         return augment
 

@@ -65,6 +65,9 @@ class FeatureConfig:
             raise ConfigError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
         if self.n_mels is not None and (not isinstance(self.n_mels, int) or self.n_mels <= 0):
             raise ConfigError(f"FeatureConfig n_mels={self.n_mels!r} must be a positive integer")
+        if self.kind == "mfcc" and self.n_mfcc > self.n_mels:
+            raise ConfigError(f"FeatureConfig n_mfcc={self.n_mfcc} must be <= n_mels={self.n_mels} (cepstra come "
+                              "from the mel filters)")
 
     @property
     def n_features(self):

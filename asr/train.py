@@ -23,7 +23,7 @@ from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN, TimeBudget
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
 from asr.corpus import load_entries, speaker_split
 from asr.errors import AsrError, ConfigError, DataError
-from asr.features import FeatureConfig, FeatureStats
+from asr.features import FeatureStats
 from asr.models import AcousticModel, build_model, load_model
 from asr.optim import make_optimizer
 from asr.plots import plot_history
@@ -106,7 +106,7 @@ def train(config, resume=False, verbose="auto"):
     output_dir = pathlib.Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    feature_config = FeatureConfig(config.features)
+    feature_config = config.feature_config()
     state, changes = check_resume(config, output_dir) if resume else ({"epoch": -1, "history": {}}, {})
     train_entries, dev_entries, reports = load_data(config)
     model = load_model(output_dir / state["checkpoint"]) if resume else _build(config, feature_config)

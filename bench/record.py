@@ -5,18 +5,20 @@ import json
 import os
 import pathlib
 import platform
+import shlex
 import sys
 
 
 def machine_facts(backend):
-    """Backend, versions (Keras, the backend's own library, Python), machine, date and the exact command."""
+    """Backend, versions (Keras, the backend's own library, Python), machine, date and the exact command
+    (shell-quoted: it pastes back into a shell)."""
     import importlib
     import importlib.metadata
 
     return {"backend": backend, "backend_version": importlib.import_module(backend).__version__,
             "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
             "cpus": os.cpu_count(), "device": platform.processor() or platform.machine(),
-            "date": datetime.date.today().isoformat(), "command": " ".join(["python", *sys.argv])}
+            "date": datetime.date.today().isoformat(), "command": shlex.join(["python", *sys.argv])}
 
 
 def write_result(path, report):

@@ -4,6 +4,7 @@ import importlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -73,3 +74,11 @@ def test_decode_speed_bench_smoke(small_model_path, tmp_path):
     assert {"greedy", "numpy beam + LM", "compiled beam + LM"} <= set(rows)
     assert all(row["utterances_per_s"] > 0 and row["rtf"] > 0 for row in rows.values())
     assert "compiled vs NumPy beam + LM" in result.stdout
+
+
+def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    record = importlib.import_module("record")
+    argv = ["bench/small_data.py", "--", "--model-params", '{"units": 8, "n_layers": 2}']
+    monkeypatch.setattr(sys, "argv", argv)
+    assert shlex.split(record.machine_facts(keras.backend.backend())["command"]) == ["python", *argv]

@@ -51,6 +51,16 @@ def test_config_validation():
         FeatureConfig(win_length=500)
     with pytest.raises(ValueError, match="unknown FeatureConfig fields"):
         FeatureConfig.from_dict({"kind": "mfcc", "bogus": 1})
+    with pytest.raises(ValueError, match="n_mfcc=13 must be <= n_mels=12"):
+        FeatureConfig("mfcc", n_mels=12)
+
+
+@pytest.mark.parametrize("kind, n_mels, n", [("log_mel", 40, 40), ("mfcc", 40, 13)])
+def test_n_mels_sets_the_filterbank(kind, n_mels, n):
+    config = FeatureConfig(kind, n_mels=n_mels)
+    assert config.n_mels == n_mels and config.n_features == n
+    assert extract_features(AUDIO, config).shape[1] == n
+    assert config.cache_key() != FeatureConfig(kind).cache_key()
 
 
 def test_cache_key_depends_on_config():

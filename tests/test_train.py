@@ -146,5 +146,11 @@ def test_train_config_validation():
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match="kind='wavelet'"):
         TrainConfig(features="wavelet")
+    with pytest.raises(ValueError, match="n_mels=40 applies to log_mel and mfcc"):
+        TrainConfig(features="spectrogram", n_mels=40)
+    with pytest.raises(ValueError, match="n_mels=-3"):
+        TrainConfig(n_mels=-3)
+    assert TrainConfig(n_mels=40).feature_config().n_features == 40
+    assert TrainConfig().feature_config().n_features == 80
     with pytest.raises(ValueError, match="train_data is empty"):
         train(TrainConfig(), verbose=0)
