@@ -83,9 +83,6 @@ class TrainConfig:
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a JSON object, e.g. "
                                   '{"units": 256}')
-        if self.n_mels and self.features == "spectrogram":
-            raise ConfigError(f"TrainConfig n_mels={self.n_mels} applies to log_mel and mfcc features, not "
-                              "spectrogram")
         self.feature_config()  # validates the kind and n_mels
         if self.utterance_norm not in ("none", "mean", "mean_std"):
             raise ConfigError(f"TrainConfig utterance_norm={self.utterance_norm!r} must be none, mean or mean_std")

@@ -54,6 +54,9 @@ class FeatureConfig:
         if self.kind not in KINDS:
             raise ConfigError(f"feature kind={self.kind!r} must be one of {KINDS}")
         n_fft, win_length, n_mels = _DEFAULTS[self.kind]
+        if self.kind == "spectrogram" and self.n_mels is not None:
+            raise ConfigError(f"FeatureConfig n_mels={self.n_mels!r} applies to log_mel and mfcc features, not "
+                              "spectrogram")
         for name, default in (("n_fft", n_fft), ("win_length", win_length), ("n_mels", n_mels)):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)

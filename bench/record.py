@@ -1,6 +1,8 @@
 """What every benchmark result records beside its numbers, and how it is written."""
 
 import datetime
+import importlib
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -12,9 +14,6 @@ import sys
 def machine_facts(backend):
     """Backend, versions (Keras, the backend's own library, Python), machine, date and the exact command
     (shell-quoted: it pastes back into a shell)."""
-    import importlib
-    import importlib.metadata
-
     return {"backend": backend, "backend_version": importlib.import_module(backend).__version__,
             "keras": importlib.metadata.version("keras"), "python": platform.python_version(),
             "cpus": os.cpu_count(), "device": platform.processor() or platform.machine(),

@@ -53,6 +53,8 @@ def test_config_validation():
         FeatureConfig.from_dict({"kind": "mfcc", "bogus": 1})
     with pytest.raises(ValueError, match="n_mfcc=13 must be <= n_mels=12"):
         FeatureConfig("mfcc", n_mels=12)
+    with pytest.raises(ValueError, match="n_mels=40 applies to log_mel and mfcc features, not spectrogram"):
+        FeatureConfig("spectrogram", n_mels=40)
 
 
 @pytest.mark.parametrize("kind, n_mels, n", [("log_mel", 40, 40), ("mfcc", 40, 13)])
