@@ -82,3 +82,14 @@ def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
     argv = ["bench/small_data.py", "--", "--model-params", '{"units": 8, "n_layers": 2}']
     monkeypatch.setattr(sys, "argv", argv)
     assert shlex.split(record.machine_facts(keras.backend.backend())["command"]) == ["python", *argv]
+
+
+def test_recipe_step_time_smoke(tmp_path):
+    output = tmp_path / "steps.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--output",
+                             str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(output.read_text())["rows"]
+    assert [row["batch_size"] for row in rows] == [2, 4] and rows[0]["per_utterance_vs_first"] == 1.0
+    assert re.search(r"batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per utterance \([\d.]+x batch 2\)",
+                     result.stdout)

@@ -1,0 +1,93 @@
+"""Training-step cost of the LibriSpeech recipe's model at several batch sizes, per utterance,
+as a ratio to the recipe's own batch size in the same process: does a larger batch buy more
+epochs per CPU hour?
+
+    python bench/recipe_step_time.py                      # batch 8, 16, 24 x 1280 frames (12.8 s)
+    python bench/recipe_step_time.py --smoke              # tiny sizes for CI
+
+Random features and labels of fixed shape (one compiled shape per batch size); the first step
+compiles and is not timed. Results go to bench/results/recipe_step_time.json (``--output``)
+with the device, versions, date and command.
+"""
+
+import argparse
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from record import machine_facts, write_result  # noqa: E402  (bench/record.py)
+
+from recipes.librispeech_mini import RECIPE  # noqa: E402
+
+LABEL_CHARS_PER_SECOND = 14  # LibriSpeech read speech: ~14 characters per second of audio
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batch-sizes", default="8,16,24", help="comma-separated; the first is the reference")
+    p.add_argument("--frames", type=int, default=1280, help="feature frames per utterance (10 ms each)")
+    p.add_argument("--steps", type=int, default=4, help="timed steps per batch size")
+    p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
+    p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.batch_sizes, args.frames, args.steps = "2,4", 200, 1
+    args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    if args.output is None and not args.smoke:
+        args.output = str(ROOT / "bench" / "results" / "recipe_step_time.json")
+    return args
+
+
+def step_seconds(model, batch, frames, steps, rng):
+    """Mean seconds of one training step on a random batch, after one untimed (compiling) step."""
+    import numpy as np
+
+    n_labels = frames * LABEL_CHARS_PER_SECOND // 100
+    x = {"features": rng.normal(size=(batch, frames, model.feature_config.n_features)).astype("float32"),
+         "feature_lengths": np.full(batch, frames, "int32")}
+    y = {"labels": rng.integers(1, model.vocabulary.size, (batch, n_labels)).astype("int32"),
+         "label_lengths": np.full(batch, n_labels, "int32")}
+    model.train_on_batch(x, y)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    return (time.perf_counter() - start) / steps
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from asr.keras_backend import choose_backend
+
+    backend = choose_backend()
+    import keras
+    import numpy as np
+
+    from asr.features import FeatureConfig
+    from asr.models import build_model
+    from asr.text import Vocabulary
+
+    params = {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "units": 8,
+              "n_layers": 1} if args.smoke else RECIPE["model_params"]
+    model = build_model(RECIPE["model"], FeatureConfig(RECIPE["features"]), Vocabulary(), **params)
+    model.compile(optimizer=keras.optimizers.Adam(RECIPE["learning_rate"]))
+    rng = np.random.default_rng(0)
+    rows = []
+    for batch in args.batch_sizes:
+        seconds = step_seconds(model, batch, args.frames, args.steps, rng)
+        rows.append({"batch_size": batch, "frames": args.frames, "step_seconds": round(seconds, 4),
+                     "ms_per_utterance": round(1000 * seconds / batch, 1)})
+    reference = rows[0]["ms_per_utterance"]
+    for row in rows:
+        row["per_utterance_vs_first"] = round(row["ms_per_utterance"] / reference, 3)
+        print(f"batch {row['batch_size']} x {row['frames']} frames: {row['step_seconds']:.3f} s per step, "
+              f"{row['ms_per_utterance']:.1f} ms per utterance ({row['per_utterance_vs_first']:.2f}x batch "
+              f"{rows[0]['batch_size']})")
+    what = " ".join(__doc__.split("\n\n")[0].split())
+    write_result(args.output, {"what": what, "model": RECIPE["model"], "model_params": params, "rows": rows,
+                               **machine_facts(backend)})
+
+
+if __name__ == "__main__":
+    main()
