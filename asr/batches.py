@@ -14,6 +14,11 @@ device count); the cut utterances (fewer than ``batch_multiple``, counted in
 ``trimmed_per_epoch``) differ from epoch to epoch as the buckets are reshuffled. Several
 processes (``shard_count``) build the same batches and each yields its own contiguous share
 of the rows, padded to the global batch's shapes.
+
+Speaker balance (``speaker_cap``): a speaker with more items (utterances x speed copies) than
+the cap contributes only ``speaker_cap`` of them per epoch, taken in turn from a fixed seeded
+permutation of its items, so every item is used equally often (+-1) over the epochs and the
+epoch size is the same each epoch (the learning-rate schedule counts on it).
 """
 
 import keras
@@ -39,10 +44,13 @@ class CTCBatches(keras.utils.PyDataset):
         workers: threads preparing batches ahead of the model (``keras.utils.PyDataset``).
         batch_multiple: every batch size is a multiple of this (the device count).
         shard_index, shard_count: this process' share of each batch's rows.
+        speakers: one speaker label per utterance (None: each its own speaker), for ``speaker_cap``.
+        speaker_cap: most items per speaker per epoch (0: no cap; see module doc).
     """
 
     def __init__(self, data, batch_size=16, shuffle=True, sortagrad=False, seed=0, pad_multiple=PAD_MULTIPLE,
-                 transform=None, workers=1, batch_multiple=1, shard_index=0, shard_count=1, **kwargs):
+                 transform=None, workers=1, batch_multiple=1, shard_index=0, shard_count=1, speakers=None,
+                 speaker_cap=0, **kwargs):
         super().__init__(workers=workers, use_multiprocessing=False, **kwargs)
         if len(data) == 0:
             raise DataError(f"no utterances to batch ({data.report})")
@@ -51,24 +59,34 @@ class CTCBatches(keras.utils.PyDataset):
         if batch_size % batch_multiple or batch_multiple % shard_count or not 0 <= shard_index < shard_count:
             raise ConfigError(f"batch_size={batch_size} must be a multiple of batch_multiple={batch_multiple}, "
                               f"itself a multiple of shard_count={shard_count} > shard_index={shard_index}")
-        if len(data) < batch_multiple:
-            raise DataError(f"{len(data)} utterances cannot fill one batch of {batch_multiple} devices")
+        if not isinstance(speaker_cap, int) or speaker_cap < 0:
+            raise ConfigError(f"speaker_cap={speaker_cap!r} must be an integer >= 0 (0: no cap)")
+        if speakers is not None and len(speakers) != len(data):
+            raise ConfigError(f"speakers has {len(speakers)} labels for {len(data)} utterances")
+        self.speaker_items = _speaker_items(speakers, len(data), speaker_cap, seed)
+        self.speaker_cap = speaker_cap
+        epoch_size = sum(min(len(items), speaker_cap or len(items)) for items in self.speaker_items)
+        if epoch_size < batch_multiple:
+            raise DataError(f"{epoch_size} utterances per epoch cannot fill one batch of {batch_multiple} devices")
         self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
         self.pad_multiple, self.transform = pad_multiple, transform
         self.batch_multiple, self.shard_index, self.shard_count = batch_multiple, shard_index, shard_count
         self.seed, self.epoch = seed, 0
         self.sorted_first = sortagrad
         self.lengths = data.frame_lengths
-        self.trimmed_per_epoch = len(data) % batch_size % batch_multiple
+        self.epoch_size = epoch_size
+        self.trimmed_per_epoch = epoch_size % batch_size % batch_multiple
         self.batches = self._make_batches()
 
     def _make_batches(self):
         rng = np.random.default_rng((self.seed, self.epoch))
+        items = self._epoch_items()
+        lengths = self.lengths[items]
         if not self.shuffle or (self.sorted_first and self.epoch == 0):
-            order = np.argsort(self.lengths, kind="stable")
+            order = items[np.argsort(lengths, kind="stable")]
         else:
-            noisy = self.lengths * (1.0 + SHUFFLE_JITTER * rng.uniform(-1, 1, len(self.lengths)))
-            order = np.argsort(noisy, kind="stable")
+            noisy = lengths * (1.0 + SHUFFLE_JITTER * rng.uniform(-1, 1, len(lengths)))
+            order = items[np.argsort(noisy, kind="stable")]
         if self.trimmed_per_epoch:  # cut the partial batch to a multiple of the device count (see module doc)
             cut = rng.choice(len(order) - len(order) % self.batch_size + np.arange(len(order) % self.batch_size),
                              self.trimmed_per_epoch, replace=False)
@@ -77,6 +95,18 @@ class CTCBatches(keras.utils.PyDataset):
         if self.shuffle and not (self.sorted_first and self.epoch == 0):
             rng.shuffle(batches)
         return batches
+
+    def _epoch_items(self):
+        """This epoch's utterance indices (all of them without a speaker cap), ascending."""
+        if not self.speaker_cap:
+            return np.arange(len(self.lengths))
+        picked = []
+        for items in self.speaker_items:
+            if len(items) <= self.speaker_cap:
+                picked.append(items)
+            else:  # the next speaker_cap items of the speaker's permutation, cyclically
+                picked.append(items[(self.epoch * self.speaker_cap + np.arange(self.speaker_cap)) % len(items)])
+        return np.sort(np.concatenate(picked))
 
     def __len__(self):
         return len(self.batches)
@@ -105,3 +135,18 @@ class CTCBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.set_epoch(self.epoch + 1)
+
+
+def _speaker_items(speakers, count, cap, seed):
+    """Per speaker (in first-seen order), its utterance indices: a seeded permutation when it has
+    more than ``cap`` (so each epoch's share is a fresh mix), else ascending."""
+    if not cap:
+        return [np.arange(count)]
+    groups = {}
+    for index, speaker in enumerate(speakers if speakers is not None else [None] * count):
+        groups.setdefault(("item", index) if speaker is None else ("speaker", str(speaker)), []).append(index)
+    result = []
+    for number, items in enumerate(groups.values()):
+        items = np.asarray(items)
+        result.append(np.random.default_rng((seed, number)).permutation(items) if len(items) > cap else items)
+    return result

@@ -47,6 +47,9 @@ class TrainConfig:
     clipnorm: float = option(5.0, "global gradient-norm clipping")
     max_duration: float = option(20.0, "seconds; longer utterances are skipped (and counted)")
     sortagrad: bool = option(True, "first epoch shortest-first")
+    speaker_cap: int = option(0, "most training items (utterances x speed copies) per speaker per epoch, taken in "
+                                 "turn so all are used over the epochs: balances heavy speakers against many light "
+                                 "ones (0: no cap)")
     time_budget: float = option(0.0, "minutes of training; stop after the epoch when another would overrun it "
                                      "(0: no limit; the LR schedule still spans all epochs)")
     dev_subset: int = option(200, "dev utterances decoded for CER/WER each epoch")
@@ -74,6 +77,8 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers", "average_last"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
+        if not isinstance(self.speaker_cap, int) or self.speaker_cap < 0:
+            raise ConfigError(f"TrainConfig speaker_cap={self.speaker_cap!r} must be an integer >= 0 (0: no cap)")
         if not 0 <= self.time_budget < math.inf:
             raise ConfigError(f"TrainConfig time_budget={self.time_budget!r} must be a finite number of minutes >= 0")
         for name in ("learning_rate", "max_duration", "clipnorm"):

@@ -169,6 +169,7 @@ def _write_run_files(output_dir, config, reports, batches, topology):
     files.write_json_atomic(output_dir / files.CONFIG, config.to_dict())
     files.write_json_atomic(output_dir / files.DATA_REPORT, [r.to_dict() for r in reports] + [
         {"name": "batches", "devices": topology.n_devices, "processes": topology.process_count,
+         "items_per_epoch": batches.epoch_size, "batches_per_epoch": len(batches),
          "utterances_cut_per_epoch": batches.trimmed_per_epoch}])
 
 
@@ -178,8 +179,12 @@ def _batches(config, train_set, topology, epoch):
     batches = CTCBatches(train_set, config.batch_size, shuffle=True, sortagrad=config.sortagrad, seed=config.seed,
                          workers=config.workers, transform=augment if augment.active else None,
                          batch_multiple=topology.n_devices, shard_index=topology.process_index,
-                         shard_count=topology.process_count)
+                         shard_count=topology.process_count, speaker_cap=config.speaker_cap,
+                         speakers=[entry.get("speaker") for entry in train_set.entries])
     batches.set_epoch(epoch)
+    if config.speaker_cap:
+        logger.info("speaker cap %d: %d of %d training items per epoch", config.speaker_cap, batches.epoch_size,
+                    len(train_set))
     if batches.trimmed_per_epoch:
         logger.info("the last batch of each epoch is cut by %d utterance(s) to split over %d devices",
                     batches.trimmed_per_epoch, topology.n_devices)

@@ -1,4 +1,5 @@
-"""CTCBatches: every utterance once per epoch, buckets, SortaGrad, seeded shuffling, transforms."""
+"""CTCBatches: every utterance once per epoch, buckets, SortaGrad, seeded shuffling, transforms,
+speaker cap."""
 
 import numpy as np
 import pytest
@@ -69,6 +70,39 @@ def test_transform_is_applied():
     data = make_set([50, 60])
     x, _ = CTCBatches(data, 2, shuffle=False, transform=lambda f, rng: f * 0 + 7)[0]
     assert x["features"][0, 0, 0] == 7 and x["features"][0, 55, 0] == 0
+
+
+def test_speaker_cap_balances_speakers_and_uses_every_item_evenly():
+    speakers = ["heavy"] * 30 + ["other"] * 12 + [f"light{i}" for i in range(10)] + [None] * 3
+    data = make_set(RNG.integers(20, 400, size=len(speakers)))
+    batches = CTCBatches(data, batch_size=4, seed=2, speakers=speakers, speaker_cap=8)
+    assert batches.epoch_size == 8 + 8 + 10 + 3 and len(batches) == 8  # the same every epoch
+    counts, heavy_draws = np.zeros(len(speakers), int), []
+    for _ in range(15):  # 15 epochs x 8 = 4 passes over "heavy"'s 30 items
+        seen = np.concatenate(batches.batches)
+        assert len(seen) == len(set(seen)) == batches.epoch_size and len(batches) == 8
+        heavy_draws.append(sorted(seen[seen < 30]))
+        counts[seen] += 1
+        batches.on_epoch_end()
+    assert (counts[42:] == 15).all()  # speakers under the cap (and unlabelled items): every epoch
+    assert set(counts[:30]) == {4} and set(counts[30:42]) == {10}  # capped speakers: all items, equally often
+    assert heavy_draws[0] != heavy_draws[1]
+
+
+def test_speaker_cap_is_seeded_resumable_and_off_by_default():
+    speakers = ["a"] * 20 + ["b"] * 5
+    data = make_set(RNG.integers(20, 400, size=25))
+    a = CTCBatches(data, 4, seed=1, speakers=speakers, speaker_cap=6)
+    b = CTCBatches(data, 4, seed=1, speakers=speakers, speaker_cap=6)
+    a.on_epoch_end(), a.on_epoch_end()
+    b.set_epoch(2)  # a resumed run: the same batches as one that ran through
+    assert [list(x) for x in a.batches] == [list(x) for x in b.batches]
+    uncapped = CTCBatches(data, 4, seed=1, speakers=speakers)
+    assert [list(x) for x in uncapped.batches] == [list(x) for x in CTCBatches(data, 4, seed=1).batches]
+    with pytest.raises(ValueError, match="speaker_cap=-1"):
+        CTCBatches(data, 4, speakers=speakers, speaker_cap=-1)
+    with pytest.raises(ValueError, match="speakers has 2 labels for 25"):
+        CTCBatches(data, 4, speakers=["a", "b"], speaker_cap=3)
 
 
 def test_empty_set_and_bad_batch_size():

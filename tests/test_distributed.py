@@ -102,7 +102,8 @@ def test_two_devices_train_like_one_checkpoint_once_and_resume(manifest, tmp_pat
     np.testing.assert_allclose(two["loss"], one["loss"], rtol=1e-4)
     np.testing.assert_allclose(two["val_loss"], one["val_loss"], rtol=1e-4)
     report = json.loads((tmp_path / "two" / "data_report.json").read_text())[-1]
-    assert report == {"name": "batches", "devices": 2, "processes": 1, "utterances_cut_per_epoch": 0}
+    assert report == {"name": "batches", "devices": 2, "processes": 1, "items_per_epoch": UTTERANCES,
+                      "batches_per_epoch": 3, "utterances_cut_per_epoch": 0}
     assert sorted(p.name for p in (tmp_path / "two").glob("*.keras")) == ["best-e0001.keras",
                                                                           "checkpoint-e0001.keras", "model.keras"]
     run(train_command(manifest, tmp_path / "two", "--devices", "2", "--resume", "--epochs", "2"), env)

@@ -84,6 +84,14 @@ def test_time_budget_stops_after_an_epoch(tiny_corpus, tmp_path):
         TrainConfig(time_budget=-1)
 
 
+def test_speaker_cap_limits_each_speakers_items_per_epoch(tiny_corpus, tmp_path):
+    train(config(tiny_corpus, tmp_path, epochs=2, speaker_cap=4), verbose=0)  # one speaker, 8 utterances
+    report = json.loads((tmp_path / "run" / "data_report.json").read_text())
+    assert report[-1]["items_per_epoch"] == 4 and report[-1]["batches_per_epoch"] == 1
+    with pytest.raises(ValueError, match="speaker_cap=-2"):
+        TrainConfig(speaker_cap=-2)
+
+
 def test_resume_without_checkpoint_is_a_clear_error(tiny_corpus, tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         train(config(tiny_corpus, tmp_path), resume=True, verbose=0)
