@@ -110,3 +110,5 @@ def test_empty_set_and_bad_batch_size():
         CTCBatches(make_set([]), 4)
     with pytest.raises(ValueError, match="batch_size=0"):
         CTCBatches(make_set([10]), 0)
+    with pytest.raises(ValueError, match="2 utterances per epoch cannot fill one batch of 4 devices"):
+        CTCBatches(make_set([10, 20]), 4, batch_multiple=4)
