@@ -1,9 +1,11 @@
-"""Training-step cost of the LibriSpeech recipe's model at several batch sizes, per utterance,
-as a ratio to the recipe's own batch size in the same process: does a larger batch buy more
-epochs per CPU hour?
+"""Training-step cost of the LibriSpeech recipe's model at several batch sizes and dtype
+policies, per utterance, as a ratio to the first in the same process: does a larger batch, or
+bf16, buy more epochs per CPU hour?
 
     python bench/recipe_step_time.py                      # batch 8, 16, 24 x 1280 frames (12.8 s)
     python bench/recipe_step_time.py --smoke              # tiny sizes for CI
+    python bench/recipe_step_time.py --batch-sizes 8 --policies float32,mixed_bfloat16 \
+        --output bench/results/recipe_step_time_bf16.json   # does bf16 (--mixed-precision) pay here?
 
 Random features and labels of fixed shape (one compiled shape per batch size); the first step
 compiles and is not timed. Results go to bench/results/recipe_step_time.json (``--output``)
@@ -29,12 +31,15 @@ def parse_args(argv=None):
     p.add_argument("--batch-sizes", default="8,16,24", help="comma-separated; the first is the reference")
     p.add_argument("--frames", type=int, default=1280, help="feature frames per utterance (10 ms each)")
     p.add_argument("--steps", type=int, default=4, help="timed steps per batch size")
+    p.add_argument("--policies", default="float32", help="comma-separated Keras dtype policies, each timed at "
+                                                          "every batch size (mixed_bfloat16: --mixed-precision)")
     p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
     p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
     args = p.parse_args(argv)
     if args.smoke:
         args.batch_sizes, args.frames, args.steps = "2,4", 200, 1
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    args.policies = args.policies.split(",")
     if args.output is None and not args.smoke:
         args.output = str(ROOT / "bench" / "results" / "recipe_step_time.json")
     return args
@@ -70,20 +75,25 @@ def main(argv=None):
 
     params = {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "units": 8,
               "n_layers": 1} if args.smoke else RECIPE["model_params"]
-    model = build_model(RECIPE["model"], FeatureConfig(RECIPE["features"]), Vocabulary(), **params)
-    model.compile(optimizer=keras.optimizers.Adam(RECIPE["learning_rate"]))
     rng = np.random.default_rng(0)
     rows = []
-    for batch in args.batch_sizes:
-        seconds = step_seconds(model, batch, args.frames, args.steps, rng)
-        rows.append({"batch_size": batch, "frames": args.frames, "step_seconds": round(seconds, 4),
-                     "ms_per_utterance": round(1000 * seconds / batch, 1)})
+    for policy in args.policies:
+        keras.config.set_dtype_policy(policy)  # as asr.train does for --mixed-precision
+        try:
+            model = build_model(RECIPE["model"], FeatureConfig(RECIPE["features"]), Vocabulary(), **params)
+        finally:
+            keras.config.set_dtype_policy("float32")
+        model.compile(optimizer=keras.optimizers.Adam(RECIPE["learning_rate"]))
+        for batch in args.batch_sizes:
+            seconds = step_seconds(model, batch, args.frames, args.steps, rng)
+            rows.append({"dtype_policy": policy, "batch_size": batch, "frames": args.frames,
+                         "step_seconds": round(seconds, 4), "ms_per_utterance": round(1000 * seconds / batch, 1)})
     reference = rows[0]["ms_per_utterance"]
     for row in rows:
         row["per_utterance_vs_first"] = round(row["ms_per_utterance"] / reference, 3)
-        print(f"batch {row['batch_size']} x {row['frames']} frames: {row['step_seconds']:.3f} s per step, "
-              f"{row['ms_per_utterance']:.1f} ms per utterance ({row['per_utterance_vs_first']:.2f}x batch "
-              f"{rows[0]['batch_size']})")
+        print(f"{row['dtype_policy']} batch {row['batch_size']} x {row['frames']} frames: {row['step_seconds']:.3f} s "
+              f"per step, {row['ms_per_utterance']:.1f} ms per utterance ({row['per_utterance_vs_first']:.2f}x "
+              f"{rows[0]['dtype_policy']} batch {rows[0]['batch_size']})")
     what = " ".join(__doc__.split("\n\n")[0].split())
     write_result(args.output, {"what": what, "model": RECIPE["model"], "model_params": params, "rows": rows,
                                **machine_facts(backend)})

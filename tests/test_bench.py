@@ -91,5 +91,17 @@ def test_recipe_step_time_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
     assert [row["batch_size"] for row in rows] == [2, 4] and rows[0]["per_utterance_vs_first"] == 1.0
-    assert re.search(r"batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per utterance \([\d.]+x batch 2\)",
+    assert re.search(r"batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per utterance \([\d.]+x float32 batch 2\)",
                      result.stdout)
+
+
+def test_recipe_step_time_compares_dtype_policies(tmp_path):
+    output = tmp_path / "steps.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--policies",
+                             "float32,mixed_bfloat16", "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(output.read_text())["rows"]
+    assert [(row["dtype_policy"], row["batch_size"]) for row in rows] == [
+        ("float32", 2), ("float32", 4), ("mixed_bfloat16", 2), ("mixed_bfloat16", 4)]
+    assert rows[0]["per_utterance_vs_first"] == 1.0 and all(row["per_utterance_vs_first"] > 0 for row in rows)
