@@ -1,11 +1,13 @@
-"""Audio loading: any wav/flac (or other libsndfile format), any rate, any channel count.
+"""Audio loading: WAV, FLAC, Ogg Vorbis/Opus, MP3 (any libsndfile format), any rate, any channel count.
 
-``load_audio`` returns float32 mono samples in [-1, 1] at the requested rate;
+``load_audio`` returns float32 mono samples in [-1, 1] at the requested rate (optionally one
+segment of the file: ``offset`` and ``duration`` in seconds, as Kaldi ``segments`` give them);
 ``stream_audio`` yields the same in blocks, resampled as a stream (long files in constant
 memory). Both apply the same checks, and every failure raises ``AudioError`` naming the
 file and the problem; a WAV shorter than its header declares is read with a warning.
 """
 
+import math
 import os
 import struct
 import warnings
@@ -18,6 +20,8 @@ from asr.errors import AsrError, ConfigError
 SAMPLE_RATE = 16000  # Hz: LibriSpeech's rate and the default model rate
 RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler (soxr "HQ", also used when streaming)
 BLOCK_SECONDS = 5.0  # stream_audio's read granularity
+SEGMENT_END_TOLERANCE = 0.01  # s: a segment may end this far past the recording (rounding of written times)
+AUDIO_EXTENSIONS = (".flac", ".wav", ".opus", ".ogg", ".mp3")  # what corpus readers look for (libsndfile reads all)
 MAX_ABS_SAMPLE = 256.0  # float audio is nominally within [-1, 1]; 2**8 x full scale (+48 dB) is not audio
 #                         (e.g. a float file written without scaling), so it is refused, not decoded
 
@@ -66,25 +70,49 @@ def _unreadable(path, error):
     return AudioError(f"cannot read audio file {path!r} (corrupt or unsupported format): {error}")
 
 
-def load_audio(path, sample_rate=SAMPLE_RATE):
-    """Read an audio file as float32 mono at ``sample_rate``.
+def load_audio(path, sample_rate=SAMPLE_RATE, offset=0.0, duration=None):
+    """Read an audio file (or one segment of it) as float32 mono at ``sample_rate``.
 
     Args:
-        path: wav, flac, ogg or any format libsndfile reads; int or float PCM.
+        path: wav, flac, ogg/opus, mp3 or any format libsndfile reads; int or float PCM.
         sample_rate: target rate in Hz; the file is resampled when it differs.
+        offset: seconds from the start of the file where the segment starts.
+        duration: seconds of the segment (None: to the end of the file); a segment that
+            starts or ends past the end of the file is an ``AudioError``.
 
     Returns:
         float32 array, shape ``(samples,)``, values in [-1, 1] for PCM input.
     """
     path = _check_path(path, sample_rate)
+    whole = offset == 0 and duration is None
     try:
-        samples, file_rate = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as f:
+            file_rate = f.samplerate
+            start, frames = (0, -1) if whole else segment_frames(path, offset, duration, file_rate, f.frames)
+            if start:
+                f.seek(start)
+            samples = f.read(frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
         raise _unreadable(path, error) from None
     if samples.size == 0:
         raise AudioError(f"audio file {path!r} is empty (0 samples)")
-    _warn_if_truncated(path, len(samples))
+    if whole:
+        _warn_if_truncated(path, len(samples))
     return resample(_checked_mono(samples, path), file_rate, sample_rate)
+
+
+def segment_frames(path, offset, duration, file_rate, file_frames):
+    """``(start, frames)`` of the segment ``offset`` .. ``offset + duration`` seconds (None: to
+    the end) in a file of ``file_frames`` at ``file_rate``; an ``AudioError`` when it does not fit."""
+    if not 0 <= offset < math.inf or (duration is not None and not 0 < duration < math.inf):
+        raise ConfigError(f"segment offset={offset!r}, duration={duration!r} of {path!r} must be finite seconds, "
+                          "offset >= 0 and duration > 0")
+    start = round(offset * file_rate)
+    frames = file_frames - start if duration is None else round(duration * file_rate)
+    if start + frames > file_frames + round(SEGMENT_END_TOLERANCE * file_rate) or frames <= 0:
+        raise AudioError(f"segment {offset:g}-{offset + frames / file_rate:g} s of {path!r} ends past the end of "
+                         f"the recording ({file_frames / file_rate:g} s)")
+    return start, min(frames, file_frames - start)
 
 
 def stream_audio(path, sample_rate=SAMPLE_RATE):

@@ -1,4 +1,5 @@
-"""Command line: ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export`` (also ``python -m asr``).
+"""Command line: ``asr data``, ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export``
+(also ``python -m asr``).
 
 ``asr train`` has one flag per ``TrainConfig`` field (``--batch-size`` -> ``batch_size``).
 Without ``KERAS_BACKEND`` set, the fastest installed backend is used (JAX, then TensorFlow,
@@ -14,6 +15,7 @@ import pathlib
 import sys
 import typing
 
+from asr.corpus.sources import LAYOUTS
 from asr.errors import AsrError, ConfigError
 from asr.keras_backend import choose_backend
 
@@ -32,7 +34,9 @@ def add_dataclass_arguments(parser, cls):
         flag, kind = "--" + field.name.replace("_", "-"), hints[field.name]
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         help_text = f"{field.metadata.get('help', '')} (default: {default})"
-        if kind is bool:
+        if field.metadata.get("sources"):  # repeatable; the values are joined with commas
+            parser.add_argument(flag, action="append", default=None, metavar="PATH", help=help_text)
+        elif kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         elif kind is dict:
             parser.add_argument(flag, type=json.loads, default=None, metavar="JSON", help=help_text)
@@ -45,6 +49,8 @@ def add_dataclass_arguments(parser, cls):
 def dataclass_from_args(cls, args, base=None):
     """``cls`` built from ``base`` (or defaults) with every flag the user gave applied."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name) is not None}
+    joined = {f.name for f in dataclasses.fields(cls) if f.metadata.get("sources")}
+    given = {name: ",".join(value) if name in joined else value for name, value in given.items()}
     return dataclasses.replace(base, **given) if base is not None else cls(**given)
 
 
@@ -69,6 +75,19 @@ def make_parser():
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    data = sub.add_parser("data", help="inspect corpora without training: layout, utterances, hours, speakers, "
+                                       "durations, what is skipped and why")
+    data.add_argument("sources", nargs="+", metavar="PATH", help="corpus folder or file (LAYOUT:PATH chooses the "
+                                                                 f"reader; layouts: {', '.join(LAYOUTS)})")
+    data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto", help="reader for every PATH")
+    data.add_argument("--max-duration", type=float, help="seconds; longer utterances are skipped and counted "
+                                                         "(default: no limit)")
+    data.add_argument("--manifest", metavar="OUT.jsonl", help="write every usable utterance to this manifest "
+                                                              "(asr train --train-data reads it)")
+    data.add_argument("--overwrite", action="store_true", help="replace an existing --manifest file")
+    data.add_argument("--json", action="store_true", help="print the reports as JSON")
+    data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
     train = sub.add_parser("train", help="train a CTC acoustic model")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it")
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.keras")
@@ -78,9 +97,10 @@ def make_parser():
     hosts.add_argument("--num-processes", type=int, help="processes in the job, one per host")
     hosts.add_argument("--process-id", type=int, help="this process' index, 0 .. num-processes - 1")
 
-    evaluate = sub.add_parser("evaluate", help="CER/WER of a model on a manifest or LibriSpeech folder")
+    evaluate = sub.add_parser("evaluate", help="CER/WER of a model on corpora of any layout (see asr data)")
     evaluate.add_argument("model")
-    evaluate.add_argument("data", help="manifest .jsonl, LibriSpeech-layout folder, or folder of wav+txt")
+    evaluate.add_argument("data", nargs="+", help="corpus folders or files (as for asr data), scored together and "
+                                                  "per source")
     evaluate.add_argument("--output", help="report JSON path (default: print JSON)")
     evaluate.add_argument("--alignment-plot", help="PNG of the first utterance's spectrogram and alignment")
     _decoder_arguments(evaluate)
@@ -115,13 +135,36 @@ def _decoder(args, vocabulary):
                         engine=args.beam_engine)
 
 
-def _load_eval_entries(source):
-    from asr.corpus import load_entries, read_transcribed_folder
+def run_data(args):
+    """Read and describe every source; with ``--manifest``, write what was read."""
+    from asr.corpus import load_sources, write_manifest
+    from asr.corpus.summary import format_report, format_total
 
-    path = pathlib.Path(source)
-    if path.is_dir() and not any(path.rglob("*.trans.txt")):
-        return read_transcribed_folder(path)
-    return load_entries(path)
+    manifest = pathlib.Path(args.manifest) if args.manifest else None
+    if manifest is not None:
+        check_output_file(manifest, args.overwrite, "--manifest")
+    entries, reports = load_sources(args.sources, layout=args.layout, max_duration=args.max_duration,
+                                    progress=not args.quiet)
+    if args.json:
+        print(json.dumps([report.to_dict() for report in reports], indent=2))
+    else:
+        print("\n".join([line for report in reports for line in format_report(report)] + [format_total(reports)]))
+    if manifest is not None:
+        write_manifest([{k: v for k, v in e.items() if k != "source"} for e in entries], manifest)
+        print(f"{len(entries)} utterances -> {manifest}", file=sys.stderr)
+
+
+def check_output_file(path, overwrite, name):
+    """Refuse (``ConfigError``) an output file that exists without ``overwrite``, or that
+    cannot be written: a folder, or in a folder that is a file."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{name} {str(path)!r} is a folder, not a file")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{name} {str(path)!r} exists: pass --overwrite to replace it")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise ConfigError(f"{name} {str(path)!r} cannot be written ({parent} is not a writable folder)")
 
 
 def run_train(args):
@@ -144,13 +187,17 @@ def run_train(args):
 
 
 def run_evaluate(args):
+    from asr.corpus import load_sources
     from asr.evaluate import evaluate
     from asr.onnx_runtime import load_model
 
     model = load_model(args.model, compile=False)
-    entries, _ = _load_eval_entries(args.data)
-    report = evaluate(model, entries, _decoder(args, model.vocabulary), args.batch_size, name=str(args.data),
-                      progress=True, alignment_plot=args.alignment_plot)
+    entries, sources = load_sources(args.data, progress=True)
+    report = evaluate(model, entries, _decoder(args, model.vocabulary), args.batch_size, name=",".join(args.data),
+                      progress=True, alignment_plot=args.alignment_plot, sources=sources)
+    if report["skipped"]:
+        print(f"asr evaluate: skipped {sum(report['skipped'].values())} utterances: "
+              + ", ".join(f"{n} {reason}" for reason, n in report["skipped"].items()), file=sys.stderr)
     text = json.dumps(report, indent=2)
     if args.output:
         pathlib.Path(args.output).write_text(text, encoding="utf-8")
@@ -230,7 +277,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
-    command = {"train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe,
+    command = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe,
                "export": run_export}[args.command]
     try:
         status = command(args)

@@ -17,19 +17,23 @@ def check_devices_flag(devices):
     raise ConfigError(f"devices={devices!r} must be a positive count, 'all' or 'auto'")
 
 
-def option(default, help, factory=None):
-    """A dataclass field carrying its CLI help text."""
+def option(default, help, factory=None, sources=False):
+    """A dataclass field carrying its CLI help text (``sources``: a repeatable flag whose values
+    are joined with commas)."""
+    metadata = {"help": help, "sources": sources}
     if factory is not None:
-        return dataclasses.field(default_factory=factory, metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """One training run. Every field is a CLI flag of ``asr train`` (``--field-name``)."""
 
-    train_data: str = option("", "manifest (.jsonl) or LibriSpeech-layout folder")
-    dev_data: str = option("", "manifest or folder; empty: hold out dev_speakers speakers of train_data")
+    train_data: str = option("", "corpora of any layout (asr data): folders or files, LAYOUT:PATH to choose the "
+                                 "reader; repeatable or comma-separated", sources=True)
+    dev_data: str = option("", "corpora as for train_data; empty: hold out dev_speakers speakers of train_data",
+                           sources=True)
     dev_speakers: int = option(1, "speakers held out for dev when dev_data is empty")
     output_dir: str = option("runs/asr", "folder for checkpoints, model, history and plots")
     model: str = option("deepspeech", "architecture name (asr.models.ARCHITECTURES)")

@@ -5,6 +5,8 @@
 >>> reports = evaluate_with_lm(model, dev_entries, {"test": test_entries}, lm)   # tuned LM beam search
 """
 
+import collections
+
 import numpy as np
 
 from asr.decoding import BeamSearchDecoder, make_decoder, tune_beam_search
@@ -18,15 +20,24 @@ N_WORST = 5  # worst utterances (by CER) listed in a report
 TUNING_UTTERANCES = 60  # dev utterances decoded per grid point when tuning the LM beam search
 
 
-def score(references, hypotheses, ids=None, n_examples=N_EXAMPLES, n_worst=N_WORST, all_rows=False):
+def score(references, hypotheses, ids=None, n_examples=N_EXAMPLES, n_worst=N_WORST, all_rows=False, groups=None):
     """Corpus CER/WER (with S/D/I counts), a few examples and the worst utterances
-    (and with ``all_rows`` every utterance's row under ``"rows"``)."""
+    (and with ``all_rows`` every utterance's row under ``"rows"``). ``groups`` (a label per
+    utterance, e.g. its source corpus) adds CER/WER per label under ``"by_source"`` when
+    there are several."""
     ids = ids or [str(i) for i in range(len(references))]
     rows = [{"id": i, "reference": r, "hypothesis": h, "cer": edit_counts(r, h).rate}
             for i, r, h in zip(ids, references, hypotheses)]
     worst = sorted(rows, key=lambda row: row["cer"], reverse=True)[:n_worst]
     report = {"utterances": len(rows), "cer": char_errors(references, hypotheses).to_dict(),
               "wer": word_errors(references, hypotheses).to_dict(), "examples": rows[:n_examples], "worst": worst}
+    if groups is not None and len(set(groups)) > 1:
+        report["by_source"] = {}
+        for label in dict.fromkeys(groups):
+            mine = [i for i, g in enumerate(groups) if g == label]
+            refs, hyps = [references[i] for i in mine], [hypotheses[i] for i in mine]
+            report["by_source"][label] = {"utterances": len(mine), "cer": char_errors(refs, hyps).to_dict(),
+                                          "wer": word_errors(refs, hyps).to_dict()}
     if all_rows:
         report["rows"] = rows
     return report
@@ -42,21 +53,29 @@ def corpus_logits(model, entries, batch_size=16, cache_dir=None, name="corpus", 
 
 
 def compare_decoders(model, entries, decoders, batch_size=16, cache_dir=None, name="corpus", progress=False,
-                     alignment_plot=None, all_rows=False):
+                     alignment_plot=None, all_rows=False, sources=()):
     """One prediction pass, one report per decoder: ``{decoder_name: report}``.
 
     ``decoders`` maps names to ``"greedy"``, ``"beam"`` or decoder objects. Unusable
-    utterances are skipped and counted under each report's ``"skipped"``. With
+    utterances are skipped and counted under each report's ``"skipped"``, with those the
+    corpus readers skipped (``sources``: their ``CorpusReport``s, also listed under
+    ``"sources"``). Entries with a ``source`` key are also scored per source. With
     ``alignment_plot`` (a PNG path), the first utterance's spectrogram and CTC alignment are drawn.
     """
     data, logits = corpus_logits(model, entries, batch_size, cache_dir, name, progress)
     references, ids = [e["text"] for e in data.entries], [e["id"] for e in data.entries]
+    groups = [e.get("source", name) for e in data.entries]
+    skipped = collections.Counter(data.report.skipped)
+    for source in sources:
+        skipped.update(source.skipped)
     reports = {}
     for key, decoder in decoders.items():
         decoder = make_decoder(decoder, model.vocabulary)
         hypotheses = decode_logits(decoder, logits)
-        reports[key] = {"corpus": name, "decoder": type(decoder).__name__, "skipped": dict(data.report.skipped),
-                        **score(references, hypotheses, ids, all_rows=all_rows)}
+        reports[key] = {"corpus": name, "decoder": type(decoder).__name__, "skipped": dict(skipped),
+                        **score(references, hypotheses, ids, all_rows=all_rows, groups=groups)}
+        if sources:
+            reports[key]["sources"] = [source.to_dict() for source in sources]
     if alignment_plot:
         from asr.plots import plot_alignment
 
@@ -70,10 +89,11 @@ def compare_decoders(model, entries, decoders, batch_size=16, cache_dir=None, na
 
 
 def evaluate(model, entries, decoder="greedy", batch_size=16, cache_dir=None, name="corpus", progress=False,
-             alignment_plot=None, all_rows=False):
-    """Transcribe manifest ``entries`` with one decoder and score them against their ``text``."""
+             alignment_plot=None, all_rows=False, sources=()):
+    """Transcribe manifest ``entries`` with one decoder and score them against their ``text``
+    (``sources``: the readers' reports, whose skipped items the report counts too)."""
     return compare_decoders(model, entries, {"decoder": decoder}, batch_size, cache_dir, name, progress,
-                            alignment_plot, all_rows)["decoder"]
+                            alignment_plot, all_rows, sources)["decoder"]
 
 
 def evaluate_with_lm(model, dev_entries, corpora, lm=None, lexicon=None, beam_width=32, cache_dir=None):

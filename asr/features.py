@@ -187,13 +187,14 @@ def extract_features(audio, config):
     return features
 
 
-def extract_file(path, config, speed=1.0):
-    """Load ``path`` at the config's sample rate and return its features.
+def extract_file(path, config, speed=1.0, offset=0.0, duration=None):
+    """Load ``path`` (or its segment ``offset`` .. ``offset + duration`` seconds) at the
+    config's sample rate and return its features.
 
     ``speed`` != 1 plays the audio that much faster first (speed perturbation: the samples
     are treated as recorded at ``sample_rate * speed`` and resampled to ``sample_rate``).
     """
-    audio = load_audio(path, config.sample_rate)
+    audio = load_audio(path, config.sample_rate, offset, duration)
     if speed != 1.0:
         audio = resample(audio, round(config.sample_rate * speed), config.sample_rate)
     try:

@@ -21,7 +21,7 @@ from asr.averaging import average_checkpoints
 from asr.batches import CTCBatches
 from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN, TimeBudget
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
-from asr.corpus import load_entries, speaker_split
+from asr.corpus import load_sources, speaker_split
 from asr.errors import AsrError, ConfigError, DataError
 from asr.features import FeatureStats
 from asr.models import AcousticModel, build_model, load_model
@@ -38,14 +38,14 @@ class TrainingDiverged(AsrError, RuntimeError):
 
 
 def load_data(config):
-    """``(train_entries, dev_entries, reports)`` from the config's data sources."""
+    """``(train_entries, dev_entries, reports)`` from the config's data sources (one
+    ``CorpusReport`` per corpus read, train's first)."""
     if not config.train_data:
-        raise ConfigError("TrainConfig train_data is empty: pass a manifest or a LibriSpeech folder")
-    train_entries, train_report = load_entries(config.train_data, config.max_duration)
-    reports = [train_report]
+        raise ConfigError("TrainConfig train_data is empty: pass corpus folders or files (see asr data)")
+    train_entries, reports = load_sources(config.train_data, max_duration=config.max_duration, progress=True)
     if config.dev_data:
-        dev_entries, dev_report = load_entries(config.dev_data, config.max_duration)
-        reports.append(dev_report)
+        dev_entries, dev_reports = load_sources(config.dev_data, max_duration=config.max_duration, progress=True)
+        reports += dev_reports
     else:
         train_entries, dev_entries = speaker_split(train_entries, config.dev_speakers, config.seed)
     for report in reports:

@@ -39,6 +39,14 @@ class UtteranceSet:
                             [self.entries[i] for i in indices], self.report)
 
 
+def segment_of(entry):
+    """``(offset, duration)`` seconds of an entry that is a segment of a longer recording (it has
+    an ``offset``: Kaldi ``segments``, NeMo manifests), else ``(0.0, None)``: the whole file."""
+    if "offset" not in entry:
+        return 0.0, None
+    return float(entry["offset"]), float(entry["duration"])
+
+
 def prepare(entries, feature_config, vocabulary, cache_dir=None, speeds=(1.0,), output_lengths=None,
             progress=False, name="dataset"):
     """Extract (or load cached) features and encode labels for manifest ``entries``.
@@ -61,7 +69,9 @@ def prepare(entries, feature_config, vocabulary, cache_dir=None, speeds=(1.0,), 
         item = entry.get("id", entry["path"])
         try:
             label = np.asarray(vocabulary.encode(entry["text"]), dtype=np.int32)
-            feats = cache.load(entry["path"], speed) if cache else extract_file(entry["path"], feature_config, speed)
+            segment = segment_of(entry)
+            feats = (cache.load(entry["path"], speed, *segment) if cache
+                     else extract_file(entry["path"], feature_config, speed, *segment))
         except TranscriptError:
             report.skip("transcript not encodable", item)
             continue

@@ -41,7 +41,7 @@ def test_manifest_fields_are_typed(tmp_path, entry, reason):
     good = {"path": "good.wav", "text": "Hello", "duration": 1.0, "speaker": 7}
     path.write_text(json.dumps(good) + "\n" + json.dumps(entry) + "\n")
     entries, report = read_manifest(path)
-    assert report.skipped == {reason: 1} and report.examples[reason] == "line 2"
+    assert report.skipped == {reason: 1} and report.examples[reason] == ["line 2"]
     assert entries[0]["text"] == "hello" and entries[0]["speaker"] == "7"  # the good line is kept
 
 

@@ -1,4 +1,10 @@
-"""Manifest files (JSON lines) and speaker-disjoint / random splits."""
+"""Manifest files (JSON lines) and speaker-disjoint / random splits.
+
+The toolkit's manifest has one JSON object per line: ``path`` and ``text`` (required),
+``duration`` (seconds), ``id``, ``speaker`` and, for a segment of a longer recording,
+``offset`` (seconds; the segment is ``offset`` .. ``offset + duration``). NeMo manifests
+(``audio_filepath``, ``text``, ``duration``, optional ``offset``) are read by the same reader.
+"""
 
 import json
 import math
@@ -6,12 +12,13 @@ import os
 import pathlib
 import random
 
+from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport
 from asr.errors import ConfigError
 from asr.files import write_text_atomic
-from asr.skip_report import SkipReport
 from asr.text import TranscriptError, normalize_transcript
 
 REQUIRED_KEYS = ("path", "text")
+NEMO_PATH_KEY = "audio_filepath"  # NeMo's name for ``path``
 
 
 def write_manifest(entries, path):
@@ -26,36 +33,75 @@ def write_manifest(entries, path):
 
 
 def entry_problem(entry):
-    """Why a parsed manifest line cannot be an utterance, or None: ``path`` and ``text`` are
-    non-empty strings, ``duration`` (optional) a finite number >= 0, ``id``/``speaker``
+    """Why a parsed manifest line cannot be an utterance, or None: ``path`` (or NeMo's
+    ``audio_filepath``, renamed in place) and ``text`` are non-empty strings, ``duration`` and
+    ``offset`` (optional; an offset needs a duration) finite numbers >= 0, ``id``/``speaker``
     (optional) strings or integers."""
     if not isinstance(entry, dict):
         return "line is not a JSON object"
+    if NEMO_PATH_KEY in entry and "path" not in entry:
+        entry["path"] = entry.pop(NEMO_PATH_KEY)
     missing = [key for key in REQUIRED_KEYS if key not in entry]
     if missing:
         return f"missing {'/'.join(missing)}"
     for key in REQUIRED_KEYS:
         if not isinstance(entry[key], str) or not entry[key].strip():
             return f"{key} is not a non-empty string"
-    duration = entry.get("duration", 0.0)
-    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0 <= duration < math.inf:
-        return "duration is not a finite number >= 0"
+    for key in ("duration", "offset"):
+        value = entry.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+            return f"{key} is not a finite number >= 0"
+    if "offset" in entry and not entry.get("duration"):
+        return "offset without a duration > 0"
     for key in ("id", "speaker"):
         if key in entry and (isinstance(entry[key], bool) or not isinstance(entry[key], (str, int))):
             return f"{key} is not a string"
     return None
 
 
-def read_manifest(path):
-    """Read a JSON-lines manifest; relative audio paths are resolved against its folder.
+def read_manifest(path, max_duration=None):
+    """Read a JSON-lines manifest (the toolkit's or NeMo's); relative audio paths are resolved
+    against its folder. Audio is not opened (a missing file is counted when features are made).
 
-    Returns ``(entries, report)``; malformed lines are skipped and counted.
+    Returns ``(entries, report)``; malformed lines, duplicates (the same ``id``, or without ids
+    the same audio and offset: the first is kept) and utterances over ``max_duration`` seconds
+    are skipped and counted.
     """
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {str(path)!r}")
-    report, entries = SkipReport(str(path)), []
-    with open(path, encoding="utf-8", errors="replace") as f:  # a bad byte spoils its line, not the file
+    report, entries, seen = CorpusReport("manifest", path), [], set()
+    for where, entry in _manifest_lines(path, report):
+        if NEMO_PATH_KEY in entry:
+            report.layout = "nemo"
+        reason = entry_problem(entry)
+        if reason is None:
+            try:
+                entry["text"] = normalize_transcript(entry["text"])
+                reason = None if entry["text"] else "empty transcript"
+            except TranscriptError:
+                reason = "transcript not encodable"
+        if reason:
+            report.skip(reason, where)
+            continue
+        entry["path"] = str((path.parent / entry["path"]).resolve())
+        key = str(entry["id"]) if "id" in entry else (entry["path"], entry.get("offset"))
+        entry["id"] = str(entry.get("id", pathlib.Path(entry["path"]).stem))
+        entry["speaker"] = str(entry.get("speaker", UNKNOWN_SPEAKER))
+        if key in seen:
+            report.skip("duplicate id (the first is kept)", where)
+        elif max_duration is not None and entry.get("duration", 0.0) > max_duration:
+            report.skip(f"longer than max_duration={max_duration}s", where)
+        else:
+            entries.append(entry)
+            report.read += 1
+        seen.add(key)
+    return entries, report
+
+
+def _manifest_lines(path, report):
+    """``(where, parsed JSON)`` per non-empty line; bad bytes and bad JSON skipped and counted."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:  # a bad byte spoils its line, not the file
         for line_no, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -63,26 +109,9 @@ def read_manifest(path):
                 report.skip("line is not valid UTF-8", f"line {line_no}")
                 continue
             try:
-                entry = json.loads(line)
+                yield f"line {line_no}", json.loads(line)
             except json.JSONDecodeError:
                 report.skip("invalid JSON", f"line {line_no}")
-                continue
-            reason = entry_problem(entry)
-            if reason is None:
-                try:
-                    entry["text"] = normalize_transcript(entry["text"])
-                    reason = None if entry["text"] else "empty transcript"
-                except TranscriptError:
-                    reason = "transcript not encodable"
-            if reason:
-                report.skip(reason, f"line {line_no}")
-                continue
-            entry["path"] = str((path.parent / entry["path"]).resolve())
-            entry["id"] = str(entry.get("id", pathlib.Path(entry["path"]).stem))
-            entry["speaker"] = str(entry.get("speaker", "unknown"))
-            entries.append(entry)
-            report.read += 1
-    return entries, report
 
 
 def speaker_split(entries, dev_speakers=1, seed=0):
