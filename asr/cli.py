@@ -102,7 +102,10 @@ def make_parser():
     evaluate.add_argument("data", nargs="+", help="corpus folders or files (as for asr data), scored together and "
                                                   "per source")
     evaluate.add_argument("--output", help="report JSON path (default: print JSON)")
-    evaluate.add_argument("--alignment-plot", help="PNG of the first utterance's spectrogram and alignment")
+    evaluate.add_argument("--alignment-plot", help="image (.png, .pdf, .svg) of the first utterance's spectrogram "
+                                                   "and alignment")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace existing --output / --alignment-plot "
+                                                                   "files")
     _decoder_arguments(evaluate)
 
     transcribe = sub.add_parser("transcribe", help="transcribe audio files (exit 1 if any file failed)")
@@ -189,8 +192,15 @@ def run_train(args):
 def run_evaluate(args):
     from asr.corpus import load_sources
     from asr.evaluate import evaluate
+    from asr.files import write_text_atomic
     from asr.onnx_runtime import load_model
 
+    if args.output:
+        check_output_file(args.output, args.overwrite, "--output")
+    if args.alignment_plot:
+        check_output_file(args.alignment_plot, args.overwrite, "--alignment-plot")
+        if pathlib.Path(args.alignment_plot).suffix.lower() not in PLOT_FORMATS:
+            raise ConfigError(f"--alignment-plot {args.alignment_plot!r} must end in one of {PLOT_FORMATS}")
     model = load_model(args.model, compile=False)
     entries, sources = load_sources(args.data, progress=True)
     report = evaluate(model, entries, _decoder(args, model.vocabulary), args.batch_size, name=",".join(args.data),
@@ -200,13 +210,14 @@ def run_evaluate(args):
               + ", ".join(f"{n} {reason}" for reason, n in report["skipped"].items()), file=sys.stderr)
     text = json.dumps(report, indent=2)
     if args.output:
-        pathlib.Path(args.output).write_text(text, encoding="utf-8")
+        write_text_atomic(args.output, text)
         print(f"CER {report['cer']['rate']:.4f}  WER {report['wer']['rate']:.4f}  -> {args.output}")
     else:
         print(text)
 
 
 FORMATS = ("text", "jsonl", "srt", "vtt")
+PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")  # what matplotlib writes without extra packages
 EXTENSIONS = {"text": ".txt", "jsonl": ".json", "srt": ".srt", "vtt": ".vtt"}
 
 
@@ -286,4 +297,7 @@ def main(argv=None):
             raise
         print(f"asr {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (`asr data ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as the shell reports it
     return status or 0

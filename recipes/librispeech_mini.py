@@ -54,7 +54,8 @@ def parse_args(argv=None):
     p.add_argument("--test-speaker", action="append", default=[], metavar="ID",
                    help="hold out this speaker (repeatable; instead of --test-speakers)")
     p.add_argument("--extra-train-dir", action="append", default=[], metavar="DIR",
-                   help="LibriSpeech-layout folder whose utterances are added to training only (repeatable)")
+                   help="corpus of any layout (see asr data) whose utterances are added to training only "
+                        "(repeatable)")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="dev share of the training speakers' data")
     p.add_argument("--max-train-utterances", type=int, default=0,
                    help="train on a seeded random subset of this many utterances (0: all; for smoke runs)")

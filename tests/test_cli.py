@@ -81,3 +81,31 @@ def test_python_api_import():
             "print(cnn_rnn.__name__, callable(transcribe), callable(load_model))")  # after the submodules load
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and result.stdout.strip() == "cnn_rnn True True", result.stderr
+
+
+def test_evaluate_counts_what_the_reader_skipped_and_checks_outputs_first(small_model_path, librivox_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    wavs = sorted(librivox_dir.glob("*.wav"))
+    for wav in wavs[:3]:
+        shutil.copy(wav, folder)
+        shutil.copy(wav.with_suffix(".txt"), folder)
+    (folder / wavs[1].with_suffix(".txt").name).unlink()  # audio without a transcript
+    (folder / wavs[2].with_suffix(".txt").name).write_bytes(b"caf\xe9")  # Latin-1, not UTF-8
+    report = tmp_path / "report.json"
+    result = asr("evaluate", small_model_path, folder, "--output", report)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["utterances"] == 1
+    assert data["skipped"] == {"no .txt transcript": 1, "transcript file not readable as UTF-8": 1}
+    assert "skipped 2 utterances: 1 no .txt transcript, 1 transcript file not readable as UTF-8" in result.stderr
+
+    again = asr("evaluate", small_model_path, folder, "--output", report)
+    assert again.returncode == 2 and "exists: pass --overwrite" in again.stderr
+    assert json.loads(report.read_text()) == data  # untouched
+    plot = asr("evaluate", small_model_path, folder, "--alignment-plot", tmp_path / "align.xyz")
+    assert plot.returncode == 2 and "--alignment-plot" in plot.stderr and "must end in one of" in plot.stderr
+    folder_out = asr("evaluate", small_model_path, folder, "--output", tmp_path)
+    assert folder_out.returncode == 2 and "is a folder, not a file" in folder_out.stderr

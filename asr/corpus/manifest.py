@@ -119,13 +119,18 @@ def speaker_split(entries, dev_speakers=1, seed=0):
 
     Args:
         dev_speakers: an int (how many speakers go to dev, drawn with ``seed``) or an
-            explicit collection of speaker ids.
+            explicit collection of speaker ids. Utterances without a speaker id
+            (``"unknown"``: Kaggle Common Voice, plain folders) cannot be held out by
+            speaker: they are never drawn and stay in train.
     """
-    speakers = sorted({str(e["speaker"]) for e in entries})
+    speakers = sorted({str(e["speaker"]) for e in entries} - {UNKNOWN_SPEAKER})
     if isinstance(dev_speakers, int):
-        if not 0 < dev_speakers < len(speakers):
-            raise ConfigError(f"dev_speakers={dev_speakers} must be between 1 and {len(speakers) - 1} "
-                             f"for a corpus of {len(speakers)} speakers")
+        anonymous = any(str(e["speaker"]) == UNKNOWN_SPEAKER for e in entries)  # they keep train non-empty
+        most = len(speakers) if anonymous else len(speakers) - 1
+        if not 0 < dev_speakers <= most:
+            raise ConfigError(f"dev_speakers={dev_speakers} must be between 1 and {most} for a corpus of "
+                              f"{len(speakers)} speakers" + (" (+ utterances without a speaker id, which stay in "
+                                                             "train)" if anonymous else ""))
         chosen = set(random.Random(seed).sample(speakers, dev_speakers))
     else:
         chosen = {str(s) for s in dev_speakers}

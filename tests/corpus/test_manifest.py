@@ -51,3 +51,14 @@ def test_speaker_split_is_disjoint():
         speaker_split(entries, 4)
     with pytest.raises(ValueError, match=r"\['z'\] are not in the corpus"):
         speaker_split(entries, ["z"])
+
+
+def test_utterances_without_a_speaker_id_stay_in_train():
+    entries = [{"speaker": s, "id": f"{s}-{i}"} for s in ("a", "b", "unknown") for i in range(3)]
+    for seed in range(10):
+        train, dev = speaker_split(entries, 1, seed=seed)
+        assert {e["speaker"] for e in dev} in ({"a"}, {"b"}) and len(train) == 6
+    train, dev = speaker_split(entries, 2)
+    assert {e["speaker"] for e in train} == {"unknown"}
+    with pytest.raises(ValueError, match=r"dev_speakers=3 must be between 1 and 2 .*without a speaker id"):
+        speaker_split(entries, 3)
