@@ -55,17 +55,23 @@ def dataclass_from_args(cls, args, base=None):
 
 
 def _decoder_arguments(parser):
+    from asr.posteriors import MAX_BEAM_WIDTH, MAX_LM_WEIGHT, MAX_WORD_BONUS
+
     parser.add_argument("--decoder", choices=("greedy", "beam"),
                         help="default: beam with --lm or --lexicon, else greedy")
-    parser.add_argument("--beam-width", type=int, default=32)
+    parser.add_argument("--beam-width", type=int, default=32,
+                        help=f"hypotheses kept per frame, 1-{MAX_BEAM_WIDTH} (default: 32)")
     parser.add_argument("--lm", help="word n-gram LM in ARPA format (beam decoder)")
-    parser.add_argument("--lm-weight", type=float, default=0.5)
-    parser.add_argument("--word-bonus", type=float, default=1.0)
+    parser.add_argument("--lm-weight", type=float, default=0.5,
+                        help=f"LM log-probability weight, 0-{MAX_LM_WEIGHT:g} (default: 0.5)")
+    parser.add_argument("--word-bonus", type=float, default=1.0,
+                        help=f"score added per word, natural-log units, within +-{MAX_WORD_BONUS:g} (default: 1.0)")
     parser.add_argument("--lexicon", help="text file, one allowed word per line (beam decoder)")
     parser.add_argument("--beam-engine", choices=("auto", "numpy", "flashlight"), default="auto",
                         help="beam search implementation: flashlight-text (compiled, KenLM) when installed, "
-                             "else NumPy")
-    parser.add_argument("--batch-size", type=int, default=16)
+                             "else NumPy (default: auto)")
+    parser.add_argument("--batch-size", type=int, default=16,
+                        help="utterances (segments) per forward pass, 1-1024 (default: 16)")
 
 
 def make_parser():
@@ -90,7 +96,10 @@ def make_parser():
 
     train = sub.add_parser("train", help="train a CTC acoustic model")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it")
-    train.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.keras")
+    train.add_argument("--resume", action="store_true", help="continue the run in --output-dir from the checkpoint "
+                                                             "its state.json names (checkpoint-eNNNN.keras)")
+    train.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir (its "
+                                                                "checkpoints, model, config, state, history) first")
     add_dataclass_arguments(train, TrainConfig)
     hosts = train.add_argument_group("several hosts (JAX; default: the KERAS_DISTRIBUTION_* environment)")
     hosts.add_argument("--job-addresses", help="address:port of process 0, the coordinator")
@@ -101,7 +110,7 @@ def make_parser():
     evaluate.add_argument("model")
     evaluate.add_argument("data", nargs="+", help="corpus folders or files (as for asr data), scored together and "
                                                   "per source")
-    evaluate.add_argument("--output", help="report JSON path (default: print JSON)")
+    evaluate.add_argument("--output", help="report JSON path (default or '-': print the JSON)")
     evaluate.add_argument("--alignment-plot", help="image (.png, .pdf, .svg) of the first utterance's spectrogram "
                                                    "and alignment")
     evaluate.add_argument("--overwrite", action="store_true", help="replace existing --output / --alignment-plot "
@@ -112,12 +121,16 @@ def make_parser():
     transcribe.add_argument("model")
     transcribe.add_argument("audio", nargs="+")
     transcribe.add_argument("--format", choices=FORMATS, default="text",
-                            help="text: a line per file; jsonl: an object per file with segments, words, times and "
-                                 "confidence; srt/vtt: subtitles")
-    transcribe.add_argument("--output-dir", help="write one FILE_STEM.{txt,json,srt,vtt} per input here "
-                                                 "(needed for srt/vtt with several inputs)")
+                            help="text: a line per file (PATH<TAB>TEXT with several files); jsonl: an object per "
+                                 "file with segments, words, times and confidence; srt/vtt: subtitles")
+    transcribe.add_argument("--output-dir", help="write one NAME.{txt,json,srt,vtt} per input here, NAME the "
+                                                 "input's path below the inputs' common folder (inputs that "
+                                                 "would share a name keep their audio extension); needed for "
+                                                 "srt/vtt with several inputs")
+    transcribe.add_argument("--overwrite", action="store_true", help="replace existing files in --output-dir")
     transcribe.add_argument("--max-segment-seconds", type=float, default=20.0,
-                            help="longer audio is cut at pauses into segments of at most this")
+                            help="longer audio is cut at pauses into segments of at most this many seconds, 3-600 "
+                                 "(default: 20)")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _decoder_arguments(transcribe)
 
@@ -125,6 +138,13 @@ def make_parser():
     export.add_argument("model", help=".keras model")
     export.add_argument("output", help=".onnx file to write")
     return parser
+
+
+def _check_decoder_arguments(args):
+    """The decoding flags' rules, checked before any model is loaded (the API applies the same)."""
+    from asr.posteriors import check_beam_options
+
+    check_beam_options(args.beam_width, args.lm_weight, args.word_bonus)
 
 
 def _decoder(args, vocabulary):
@@ -184,7 +204,9 @@ def run_train(args):
         if (output_dir / "config.json").is_file():
             base = TrainConfig.from_json(output_dir / "config.json")
     config = dataclass_from_args(TrainConfig, args, base)
-    result = train(config, resume=args.resume)
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues the run in --output-dir and --overwrite deletes it: choose one")
+    result = train(config, resume=args.resume, overwrite=args.overwrite)
     print(json.dumps({"model": result["model"], "final": result["final"], "best_val_cer": result["best_val_cer"]},
                      indent=2))
 
@@ -193,8 +215,13 @@ def run_evaluate(args):
     from asr.corpus import load_sources
     from asr.evaluate import evaluate
     from asr.files import write_text_atomic
+    from asr.inference import check_batch_size
     from asr.onnx_runtime import load_model
 
+    _check_decoder_arguments(args)
+    check_batch_size(args.batch_size)
+    if args.output == "-":  # the Unix convention: standard output
+        args.output = None
     if args.output:
         check_output_file(args.output, args.overwrite, "--output")
     if args.alignment_plot:
@@ -233,30 +260,55 @@ def _render(result, fmt):
 
 def run_transcribe(args):
     """Print (or write) every good result; report each failure as ``path: reason`` on stderr.
-    Returns 1 if any file failed, else 0."""
-    from asr.inference import transcribe
+    Returns 1 if any file failed (to read or to write), else 0."""
+    from asr.inference import check_transcribe_options, transcribe
     from asr.onnx_runtime import load_model  # .onnx: ONNX Runtime, Keras never imported
+    from asr.outputs import check_output_dir, output_paths
 
+    _check_decoder_arguments(args)
+    check_transcribe_options(args.batch_size, args.max_segment_seconds)
+    if "-" in args.audio:
+        raise ConfigError("audio '-': reading audio from standard input is not supported; give file paths")
     if args.format in ("srt", "vtt") and len(args.audio) > 1 and not args.output_dir:
         raise ConfigError(f"--format {args.format} with {len(args.audio)} files needs --output-dir")
+    targets = output_paths(args.audio, args.output_dir, EXTENSIONS[args.format]) if args.output_dir else None
+    if targets:
+        check_output_dir(args.output_dir, list(targets.values()), args.overwrite)
     model = load_model(args.model, compile=False)
     results = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
                          progress=not args.quiet, max_segment_seconds=args.max_segment_seconds)
+    failed = 0
     for result in results:
         for warning in result.warnings:
             print(f"{result.path}: warning: {warning}", file=sys.stderr)
         if not result.ok:
+            failed += 1
             print(f"{result.path}: {result.error}", file=sys.stderr)
             if args.format == "jsonl" and not args.output_dir:
                 print(json.dumps(result.to_dict()))
-            continue
-        if args.output_dir:
-            target = pathlib.Path(args.output_dir) / (pathlib.Path(result.path).stem + EXTENSIONS[args.format])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(_render(result, args.format), encoding="utf-8")
-        else:
-            sys.stdout.write(_render(result, args.format))
-    return int(any(not result.ok for result in results))
+        elif targets is None:
+            prefix = f"{result.path}\t" if args.format == "text" and len(results) > 1 else ""
+            sys.stdout.write(prefix + _render(result, args.format))
+    if targets:
+        failed += _write_outputs(results, targets, args)
+    return int(failed > 0)
+
+
+def _write_outputs(results, targets, args):
+    """Write each good result to its target; a failed write is one line naming the file. Returns
+    the number of failed writes (and, when any failed, lists what was written)."""
+    from asr.outputs import publish
+
+    written, failed = [], 0
+    for result in (r for r in results if r.ok):
+        try:
+            written.append(str(publish(targets[result.path], _render(result, args.format), args.overwrite)))
+        except AsrError as error:
+            failed += 1
+            print(f"{result.path}: {error}", file=sys.stderr)
+    if failed:
+        print(f"wrote {len(written)} file(s): {', '.join(written) or 'none'}", file=sys.stderr)
+    return failed
 
 
 def run_export(args):
@@ -297,6 +349,9 @@ def main(argv=None):
             raise
         print(f"asr {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"asr {args.command}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT
     except BrokenPipeError:  # the reader of our output went away (`asr data ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as the shell reports it

@@ -22,3 +22,8 @@ class DataError(AsrError, ValueError):
 class CorruptFileError(AsrError, ValueError):
     """A model, checkpoint, state or config file that is damaged or not what it should be
     (the message names the file and what is wrong)."""
+
+
+class WriteError(AsrError, OSError):
+    """A file that could not be written (disk full, no permission, a folder in the way); the
+    message names the file."""

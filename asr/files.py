@@ -16,16 +16,25 @@ Run folder (``TrainConfig.output_dir``)::
 ``state.json`` is the single commit point of an epoch: the epoch's checkpoint files are
 written under new names first, then ``state.json`` is replaced to name them, then the files
 of earlier epochs are deleted. A run killed at any moment resumes from a consistent pair.
+
+A folder that holds a run is never trained into afresh by accident (``claim_run_folder``):
+only ``--resume`` continues it, and only ``--overwrite`` deletes it (naming what it deletes).
+A write that fails (disk full, read-only folder) removes its temporary file and raises
+``WriteError`` naming the file.
 """
 
+import contextlib
 import json
+import logging
 import os
 import pathlib
 import shutil
 
 import numpy as np
 
-from asr.errors import CorruptFileError
+from asr.errors import ConfigError, CorruptFileError, WriteError
+
+logger = logging.getLogger("asr")
 
 CONFIG = "config.json"
 DATA_REPORT = "data_report.json"
@@ -34,10 +43,29 @@ STATE_KEYS = ("epoch", "history", "best", "checkpoint")
 FINAL_MODEL = "model.keras"
 HISTORY = "history.json"
 TRAINING_CURVE = "training_curve.png"
+RUN_FILES = (CONFIG, DATA_REPORT, STATE, FINAL_MODEL, HISTORY, TRAINING_CURVE, "checkpoint.keras", "best.keras")
+RUN_PATTERNS = ("checkpoint-e*.keras", "best-e*.keras", ".*.tmp.*")  # checkpoints; temporary files of a killed run
 
 
 def _temporary(path):
     return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+
+
+@contextlib.contextmanager
+def _publishing(path):
+    """Yield a temporary path beside ``path``; on success rename it over ``path``; on any
+    failure remove it (a write error becomes ``WriteError`` naming ``path``)."""
+    path = pathlib.Path(path)
+    tmp = _temporary(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as error:
+        raise WriteError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def write_text_atomic(path, text):
@@ -45,12 +73,9 @@ def write_text_atomic(path, text):
 
 
 def write_bytes_atomic(path, data):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
+    with _publishing(path) as tmp:
+        tmp.write_bytes(data)
+    return pathlib.Path(path)
 
 
 def write_json_atomic(path, data):
@@ -58,30 +83,63 @@ def write_json_atomic(path, data):
 
 
 def save_npy_atomic(path, array):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    with open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to a name
+    with _publishing(path) as tmp, open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to a name
         np.save(f, array)
-    os.replace(tmp, path)
-    return path
+    return pathlib.Path(path)
 
 
 def save_model_atomic(model, path):
     """``model.save`` to ``path`` (a ``.keras`` file) via a temporary file."""
-    path = pathlib.Path(path)
-    tmp = _temporary(path)
-    model.save(tmp)
-    os.replace(tmp, path)
-    return path
+    with _publishing(path) as tmp:
+        model.save(tmp)
+    return pathlib.Path(path)
 
 
 def copy_atomic(source, path):
-    path = pathlib.Path(path)
-    tmp = _temporary(path)
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, path)
-    return path
+    with _publishing(path) as tmp:
+        shutil.copyfile(source, tmp)
+    return pathlib.Path(path)
+
+
+# === run folders ===
+def run_files(output_dir):
+    """The files of a training run in ``output_dir`` (sorted names; [] for none or no folder)."""
+    output_dir = pathlib.Path(output_dir)
+    if not output_dir.is_dir():
+        return []
+    found = {name for name in RUN_FILES if (output_dir / name).exists()}
+    found.update(p.name for pattern in RUN_PATTERNS for p in output_dir.glob(pattern))
+    return sorted(found)
+
+
+def claim_run_folder(output_dir, overwrite=False):
+    """Make ``output_dir`` ready for a new run: refuse (``ConfigError``) a folder that holds a
+    run unless ``overwrite``, which deletes that run's files (and only them) and says so;
+    refuse a path that is a file or a folder that cannot be written."""
+    output_dir = pathlib.Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ConfigError(f"output_dir {str(output_dir)!r} is a file, not a folder")
+    existing = run_files(output_dir)
+    if existing and not overwrite:
+        shown = ", ".join(existing[:6]) + (f" and {len(existing) - 6} more" if len(existing) > 6 else "")
+        raise ConfigError(f"output_dir {str(output_dir)!r} holds a training run ({shown}): continue it with "
+                          "--resume, train into another --output-dir, or pass --overwrite to delete those files")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for name in existing:
+            (output_dir / name).unlink()
+    except OSError as error:
+        raise WriteError(f"cannot prepare output_dir {str(output_dir)!r}: {error.strerror or error}") from None
+    if existing:
+        logger.warning("--overwrite: deleted the earlier run's files in %s: %s", output_dir, ", ".join(existing))
+    if not os.access(output_dir, os.W_OK):
+        raise WriteError(f"cannot write in output_dir {str(output_dir)!r}: permission denied")
+
+
+def remove_temporary_files(output_dir):
+    """Delete the temporary files a killed process left in a run folder (``.NAME.PID.tmp.EXT``)."""
+    for stale in pathlib.Path(output_dir).glob(".*.tmp.*"):
+        stale.unlink(missing_ok=True)
 
 
 def read_json_object(path, error=CorruptFileError, missing="file not found"):

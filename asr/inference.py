@@ -20,9 +20,12 @@ from asr.decoding import GreedyDecoder, make_decoder
 from asr.errors import AsrError, ConfigError
 from asr.features import extract_features
 from asr.padding import PAD_MULTIPLE, pad_batch
-from asr.segments import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS, stream_segments
+from asr.segments import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS, OVERLAP_SECONDS, stream_segments
 
 DEFAULT_BATCH_SIZE = 16
+MAX_BATCH_SIZE = 1024  # segments per forward pass; more only risks memory
+SEGMENT_SECONDS_RANGE = (2 * OVERLAP_SECONDS + 1.0, 600.0)  # a cut must leave room past the re-read overlap;
+#                                                              10 minutes of features still fit memory
 WINDOW_BATCHES = 4  # segments decoded together: batch_size x this, sorted by length (little padding)
 
 
@@ -41,8 +44,7 @@ def predict_logits(model, features, batch_size=DEFAULT_BATCH_SIZE, progress=Fals
 
     Utterances are batched by length (similar lengths together) and returned in input order.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch_size={batch_size!r} must be a positive integer")
+    check_batch_size(batch_size)
     order = np.argsort([f.shape[0] for f in features], kind="stable")
     results = [None] * len(features)
     starts = range(0, len(order), batch_size)
@@ -98,6 +100,21 @@ class Transcription:
                 **({"warnings": self.warnings} if self.warnings else {})}
 
 
+def check_batch_size(batch_size):
+    """``ConfigError`` naming the value unless it is an integer from 1 to ``MAX_BATCH_SIZE``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ConfigError(f"batch_size={batch_size!r} must be an integer from 1 to {MAX_BATCH_SIZE}")
+
+
+def check_transcribe_options(batch_size, max_segment_seconds):
+    """``ConfigError`` naming the value unless ``batch_size`` passes ``check_batch_size`` and
+    ``max_segment_seconds`` is within ``SEGMENT_SECONDS_RANGE``."""
+    check_batch_size(batch_size)
+    low, high = SEGMENT_SECONDS_RANGE
+    if not low <= max_segment_seconds <= high:
+        raise ConfigError(f"max_segment_seconds={max_segment_seconds!r} must be from {low:g} to {high:g} seconds")
+
+
 def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, progress=False,
                max_segment_seconds=MAX_SEGMENT_SECONDS):
     """Transcribe audio files with an ``AcousticModel``: one ``Transcription`` per path, in order.
@@ -108,6 +125,7 @@ def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, pr
     segments of all files are batched together. Features use the model's own
     ``feature_config`` (rate, kind, normalisation statistics travel inside the model file).
     """
+    check_transcribe_options(batch_size, max_segment_seconds)
     if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__iter__"):
         paths = [paths]
     results = [Transcription(os.fspath(path)) for path in paths]

@@ -46,6 +46,10 @@ def check_resume(config, output_dir):
     changes = {field.name: [getattr(recorded, field.name), getattr(config, field.name)]
                for field in dataclasses.fields(TrainConfig)
                if field.name not in NOT_COMPARED and getattr(recorded, field.name) != getattr(config, field.name)}
+    finished = state["epoch"] + 1
+    if config.epochs < finished:
+        raise ConfigError(f"--resume with epochs={config.epochs}: the run in {str(output_dir)!r} has finished "
+                          f"{finished} epochs; ask for at least that many")
     fixed = {name: values for name, values in changes.items() if name not in MUTABLE}
     if fixed:
         listed = ", ".join(f"{name} ({old!r} -> {new!r})" for name, (old, new) in sorted(fixed.items()))

@@ -92,8 +92,11 @@ def _datasets(config, model, feature_config, train_entries, dev_entries):
     return train_set, dev_set
 
 
-def train(config, resume=False, verbose="auto"):
+def train(config, resume=False, verbose="auto", overwrite=False):
     """Run one training job; returns a dict of output paths and final dev metrics.
+
+    A new run needs an ``output_dir`` that holds no run; ``overwrite=True`` deletes an earlier
+    run's files there first (``asr.files.claim_run_folder``). ``resume=True`` continues it.
 
     With several devices or processes (``config.devices``, the ``KERAS_DISTRIBUTION_*``
     environment) it trains data-parallel (``asr.distributed``); every process runs this
@@ -104,7 +107,10 @@ def train(config, resume=False, verbose="auto"):
         raise ConfigError(f"batch_size={config.batch_size} must be a multiple of the {topology.n_devices} devices "
                           "it is split over")
     output_dir = pathlib.Path(config.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if topology.is_chief and resume:
+        files.remove_temporary_files(output_dir)
+    elif topology.is_chief:
+        files.claim_run_folder(output_dir, overwrite)
     keras.utils.set_random_seed(config.seed)
     feature_config = config.feature_config()
     state, changes = check_resume(config, output_dir) if resume else ({"epoch": -1, "history": {}}, {})

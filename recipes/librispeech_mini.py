@@ -63,7 +63,8 @@ def parse_args(argv=None):
                    help="score only this many dev and test utterances each (0: all; for smoke runs)")
     p.add_argument("--ood-dir", help="folder of wav + txt scored as out-of-domain (default: shared LibriVox set)")
     p.add_argument("--compare-baseline", action="store_true", help="also train without augmentation")
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
     add_dataclass_arguments(p, TrainConfig)
     args = p.parse_args(argv)
     return args, dataclass_from_args(TrainConfig, args, TrainConfig(**RECIPE))
@@ -110,10 +111,13 @@ def main(argv=None):
     from asr.lm import NGramLM
     from asr.models import load_model
     from asr.paths import default_data_dir
+    from asr.files import claim_run_folder
     from asr.train import train
 
-    train_entries, dev_entries, test_entries = make_splits(args, config)
     out = pathlib.Path(config.output_dir)
+    if not args.resume:  # before the manifests are written: a finished run is never half replaced
+        claim_run_folder(out, args.overwrite)
+    train_entries, dev_entries, test_entries = make_splits(args, config)
     config = TrainConfig(**{**config.to_dict(), "train_data": str(out / "train.jsonl"),
                             "dev_data": str(out / "dev.jsonl")})
     start = time.monotonic()
@@ -121,7 +125,7 @@ def main(argv=None):
     train_seconds = time.monotonic() - start
     if args.compare_baseline:
         baseline = TrainConfig(**{**config.to_dict(), **NO_AUGMENTATION, "output_dir": str(out / "baseline")})
-        runs["baseline"] = train(baseline, resume=args.resume)
+        runs["baseline"] = train(baseline, resume=args.resume, overwrite=args.overwrite)
 
     lm = NGramLM.train([e["text"] for e in train_entries], order=LM_ORDER)
     lm.write_arpa(out / "lm.arpa")

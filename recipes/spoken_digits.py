@@ -35,6 +35,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", help="FSDD root or its recordings/ folder (default: $ASR_DATA_DIR/fsdd)")
     p.add_argument("--limit", type=int, help="use only about this many recordings, spread evenly (smoke runs)")
+    p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
     add_dataclass_arguments(p, TrainConfig)
     args = p.parse_args(argv)
     return args, dataclass_from_args(TrainConfig, args, TrainConfig(**RECIPE))
@@ -52,6 +53,7 @@ def main(argv=None):
     from asr.corpus.fsdd import read_fsdd, split_fsdd
     from asr.decoding import BeamSearchDecoder
     from asr.evaluate import evaluate
+    from asr.files import claim_run_folder
     from asr.models import load_model
     from asr.paths import default_data_dir
     from asr.train import train
@@ -63,6 +65,7 @@ def main(argv=None):
     if args.limit:
         entries = entries[:: max(1, len(entries) // args.limit)]
     out = pathlib.Path(config.output_dir)
+    claim_run_folder(out, args.overwrite)  # before the manifests are written
     splits = dict(zip(("train", "dev", "test"), split_fsdd(entries)))
     for name, part in splits.items():
         write_manifest(part, out / f"{name}.jsonl")

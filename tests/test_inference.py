@@ -70,7 +70,7 @@ def test_one_bad_file_never_loses_the_batch(small_model_path, librivox_dir, tmp_
     assert results[4].text == alone.text and results[4].words == alone.words  # batching does not change results
 
     cli = asr("transcribe", small_model_path, *paths, "--batch-size", 2, "-q")
-    assert cli.returncode == 1 and cli.stdout.splitlines() == [r.text for r in results if r.ok]
+    assert cli.returncode == 1 and cli.stdout.splitlines() == [f"{r.path}\t{r.text}" for r in results if r.ok]
     assert cli.stderr.strip().endswith(f"{tmp_path / 'bad.wav'}: {results[2].error}")
     jsonl = [json.loads(line) for line in asr("transcribe", small_model_path, *paths, "--format", "jsonl",
                                                "-q").stdout.splitlines()]
