@@ -21,7 +21,10 @@ SAMPLE_RATE = 16000  # Hz: LibriSpeech's rate and the default model rate
 RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler (soxr "HQ", also used when streaming)
 BLOCK_SECONDS = 5.0  # stream_audio's read granularity
 SEGMENT_END_TOLERANCE = 0.01  # s: a segment may end this far past the recording (rounding of written times)
+FILE_RATE_RANGE = (1000, 384000)  # Hz a file may declare: below 1 kHz is no speech (a damaged header turns
+#                                   2.5 s into hours), 384 kHz is the highest rate audio interfaces record
 AUDIO_EXTENSIONS = (".flac", ".wav", ".opus", ".ogg", ".mp3")  # what corpus readers look for (libsndfile reads all)
+STREAMING_SIZES = (0, 0xFFFFFFFF)  # RIFF data sizes that mean "unknown", not "empty" or "4 GiB"
 MAX_ABS_SAMPLE = 256.0  # float audio is nominally within [-1, 1]; 2**8 x full scale (+48 dB) is not audio
 #                         (e.g. a float file written without scaling), so it is refused, not decoded
 
@@ -41,7 +44,15 @@ def audio_info(path):
         raise AudioError(f"cannot read audio file {path!r}: {error}") from None
     if info.frames == 0 or info.samplerate <= 0:
         raise AudioError(f"audio file {path!r} is empty (0 samples)")
+    _check_file_rate(path, info.samplerate)
     return info.frames / info.samplerate, info.samplerate
+
+
+def _check_file_rate(path, rate):
+    low, high = FILE_RATE_RANGE
+    if not low <= rate <= high:
+        raise AudioError(f"audio file {path!r} declares a sample rate of {rate} Hz, outside {low}-{high} Hz: "
+                         "a damaged header?")
 
 
 def _check_path(path, sample_rate):
@@ -88,6 +99,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE, offset=0.0, duration=None):
     try:
         with sf.SoundFile(path) as f:
             file_rate = f.samplerate
+            _check_file_rate(path, file_rate)
             start, frames = (0, -1) if whole else segment_frames(path, offset, duration, file_rate, f.frames)
             if start:
                 f.seek(start)
@@ -123,6 +135,7 @@ def stream_audio(path, sample_rate=SAMPLE_RATE):
     path = _check_path(path, sample_rate)
     try:
         info = sf.info(path)
+        _check_file_rate(path, info.samplerate)
         blocks = sf.blocks(path, blocksize=int(BLOCK_SECONDS * info.samplerate), dtype="float32", always_2d=True)
         stream = None if info.samplerate == sample_rate else soxr.ResampleStream(info.samplerate, sample_rate, 1,
                                                                                  dtype="float32", quality="HQ")
@@ -149,8 +162,8 @@ def declared_wav_frames(path):
             if chunk == b"fmt ":
                 block_align = struct.unpack("<H", f.read(16)[12:14])[0]
                 f.seek(size - 16 + size % 2, os.SEEK_CUR)
-            elif chunk == b"data":
-                return size // block_align if block_align else None
+            elif chunk == b"data":  # a streaming writer leaves the size unknown (0 or 0xFFFFFFFF)
+                return size // block_align if block_align and size not in STREAMING_SIZES else None
             else:
                 f.seek(size + size % 2, os.SEEK_CUR)
     return None

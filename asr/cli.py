@@ -74,11 +74,17 @@ def _decoder_arguments(parser):
                         help="utterances (segments) per forward pass, 1-1024 (default: 16)")
 
 
+DESCRIPTION = ("Character CTC speech recognition: inspect corpora, train, evaluate, transcribe and export models "
+               "(Keras 3 on JAX, TensorFlow or PyTorch; ONNX Runtime for .onnx models).")
+
+
 def make_parser():
+    from asr import __version__
     from asr.config import TrainConfig
 
-    parser = argparse.ArgumentParser(prog="asr", description=__doc__.split("\n")[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(prog="asr", description=DESCRIPTION)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, and tracebacks for errors")
+    parser.add_argument("--version", action="version", version=f"asr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="inspect corpora without training: layout, utterances, hours, speakers, "
@@ -95,7 +101,8 @@ def make_parser():
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     train = sub.add_parser("train", help="train a CTC acoustic model")
-    train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it")
+    train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it "
+                                        "(default: none)")
     train.add_argument("--resume", action="store_true", help="continue the run in --output-dir from the checkpoint "
                                                              "its state.json names (checkpoint-eNNNN.keras)")
     train.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir (its "
@@ -107,7 +114,7 @@ def make_parser():
     hosts.add_argument("--process-id", type=int, help="this process' index, 0 .. num-processes - 1")
 
     evaluate = sub.add_parser("evaluate", help="CER/WER of a model on corpora of any layout (see asr data)")
-    evaluate.add_argument("model")
+    evaluate.add_argument("model", help=".keras or .onnx model")
     evaluate.add_argument("data", nargs="+", help="corpus folders or files (as for asr data), scored together and "
                                                   "per source")
     evaluate.add_argument("--output", help="report JSON path (default or '-': print the JSON)")
@@ -118,8 +125,8 @@ def make_parser():
     _decoder_arguments(evaluate)
 
     transcribe = sub.add_parser("transcribe", help="transcribe audio files (exit 1 if any file failed)")
-    transcribe.add_argument("model")
-    transcribe.add_argument("audio", nargs="+")
+    transcribe.add_argument("model", help=".keras or .onnx model")
+    transcribe.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate)")
     transcribe.add_argument("--format", choices=FORMATS, default="text",
                             help="text: a line per file (PATH<TAB>TEXT with several files); jsonl: an object per "
                                  "file with segments, words, times and confidence; srt/vtt: subtitles")

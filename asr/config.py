@@ -3,10 +3,40 @@ choosing a backend). Saved as JSON beside results; CLI flags map one-to-one onto
 
 import dataclasses
 import math
+import typing
 
 from asr.errors import ConfigError
 from asr.features import FeatureConfig
 from asr.files import read_json_object
+
+ARCHITECTURE_NAMES = ("simple_rnn", "rnn", "cnn_rnn", "deep_rnn", "bidirectional_rnn", "deepspeech")  # Keras-free
+#                     copy of asr.models.ARCHITECTURES' names (a test keeps them equal), for flags and checks
+
+
+TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+              dict: "a JSON object", tuple: "a list of numbers"}
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_field_types(config):
+    """``ConfigError`` naming the first field whose value has the wrong type (``"ten"`` for an
+    integer, ``2.5`` for a count, ``"no"`` for a boolean, a string for a list, ``null``)."""
+    hints = typing.get_type_hints(type(config))
+    for field in dataclasses.fields(config):
+        value, kind = getattr(config, field.name), hints[field.name]
+        if kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind is float:
+            ok = _is_number(value)
+        elif kind is tuple:
+            ok = isinstance(value, (list, tuple)) and all(_is_number(v) for v in value)
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            raise ConfigError(f"TrainConfig {field.name}={value!r} must be {TYPE_NAMES[kind]}")
 
 
 def check_devices_flag(devices):
@@ -36,7 +66,7 @@ class TrainConfig:
                            sources=True)
     dev_speakers: int = option(1, "speakers held out for dev when dev_data is empty")
     output_dir: str = option("runs/asr", "folder for checkpoints, model, history and plots")
-    model: str = option("deepspeech", "architecture name (asr.models.ARCHITECTURES)")
+    model: str = option("deepspeech", "architecture: " + " | ".join(ARCHITECTURE_NAMES))
     model_params: dict = option(None, "architecture hyper-parameters as JSON", factory=dict)
     utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "
                                          "(each utterance's own mean removed) | mean_std")
@@ -78,6 +108,7 @@ class TrainConfig:
                               "in [1 - vtlp, 1 + vtlp] (spectrogram, log_mel; 0.1 is usual)")
 
     def __post_init__(self):
+        _check_field_types(self)
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers", "average_last"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
@@ -92,6 +123,8 @@ class TrainConfig:
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a JSON object, e.g. "
                                   '{"units": 256}')
+        if self.model not in ARCHITECTURE_NAMES:
+            raise ConfigError(f"TrainConfig model={self.model!r} must be one of {ARCHITECTURE_NAMES}")
         self.feature_config()  # validates the kind and n_mels
         if self.utterance_norm not in ("none", "mean", "mean_std"):
             raise ConfigError(f"TrainConfig utterance_norm={self.utterance_norm!r} must be none, mean or mean_std")

@@ -20,6 +20,18 @@ from asr.frames import TimeReduction
 from asr.text import Vocabulary
 
 METADATA_KEY = "asr"  # asr.export.METADATA_KEY (not imported: that module is the Keras side)
+INPUT_NAMES = ("features", "feature_lengths")
+PROBE_FRAMES = (203, 77)  # input frames of the batch run at load to check the metadata's frame arithmetic
+
+
+ORT_ERROR_NAMES = ("Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException",
+                   "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph", "EPFail")
+
+
+def _runtime_errors(onnxruntime):
+    """onnxruntime's own exception classes (not subclasses of RuntimeError)."""
+    state = onnxruntime.capi.onnxruntime_pybind11_state
+    return tuple(getattr(state, name) for name in ORT_ERROR_NAMES if hasattr(state, name))
 
 
 class OnnxModel:
@@ -39,6 +51,7 @@ class OnnxModel:
             raise IsADirectoryError(f"model path {path!r} is a directory, not an .onnx file")
         if not os.path.isfile(path):
             raise FileNotFoundError(f"model file not found: {path!r}")
+        self._errors = _runtime_errors(onnxruntime)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3  # errors only
@@ -51,12 +64,41 @@ class OnnxModel:
             self.outputs = [meta["outputs"]["logits"], meta["outputs"]["logit_lengths"]]
         except KeyError as error:
             raise CorruptFileError(f"{path!r} was not exported by asr (no {error} in its metadata)") from None
-        except (ValueError, TypeError, onnxruntime.capi.onnxruntime_pybind11_state.Fail,
-                onnxruntime.capi.onnxruntime_pybind11_state.InvalidGraph,
-                onnxruntime.capi.onnxruntime_pybind11_state.InvalidProtobuf) as error:
+        except (ValueError, TypeError, RuntimeError, *self._errors) as error:
             raise CorruptFileError(f"{path!r} is not a loadable ONNX model ({type(error).__name__}: "
                                    f"{str(error).splitlines()[0] if str(error) else 'no detail'})") from None
         self.path, self.metadata = path, meta
+        self._check_graph()
+
+    def _check_graph(self):
+        """The metadata must describe the graph: its input and output names, the feature size it
+        takes, the vocabulary size it outputs, and the frame arithmetic (a probe batch's
+        ``logit_lengths`` from the graph equal ``output_lengths`` from the metadata)."""
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = {o.name for o in self.session.get_outputs()}
+        missing = [n for n in INPUT_NAMES if n not in inputs] + [n for n in self.outputs if n not in outputs]
+        if missing:
+            raise CorruptFileError(f"{self.path!r}: its metadata names {missing}, which the graph lacks (inputs "
+                                   f"{sorted(inputs)}, outputs {sorted(outputs)})")
+        n_features = self.feature_config.n_features
+        taken = inputs["features"].shape[-1]
+        if isinstance(taken, int) and taken != n_features:
+            raise CorruptFileError(f"{self.path!r}: metadata feature_config gives {n_features} features, the graph "
+                                   f"takes {taken}")
+        frames = np.array(PROBE_FRAMES, dtype=np.int32)
+        try:
+            logits, lengths = self({"features": np.zeros((len(frames), frames.max(), n_features), np.float32),
+                                    "feature_lengths": frames})
+        except (RuntimeError, *self._errors) as error:
+            raise CorruptFileError(f"{self.path!r}: the graph fails on a probe batch ({str(error).splitlines()[0]})") \
+                from None
+        if logits.shape[-1] != self.vocabulary.size:
+            raise CorruptFileError(f"{self.path!r}: metadata vocabulary has {self.vocabulary.size} classes, the graph "
+                                   f"outputs {logits.shape[-1]}")
+        expected = np.asarray(self.output_lengths(frames))
+        if not np.array_equal(np.asarray(lengths), expected):
+            raise CorruptFileError(f"{self.path!r}: metadata reductions give {expected.tolist()} logit frames for "
+                                   f"{frames.tolist()} input frames, the graph {np.asarray(lengths).tolist()}")
 
     def output_lengths(self, lengths):
         """Logit frames for ``lengths`` input frames (int or NumPy array)."""
@@ -68,7 +110,7 @@ class OnnxModel:
         """``(logits, logit_lengths)`` as the graph computes them, for ``{"features", "feature_lengths"}``."""
         features = np.ascontiguousarray(inputs["features"], dtype=np.float32)
         lengths = np.ascontiguousarray(inputs["feature_lengths"], dtype=np.int32)
-        return tuple(self.session.run(self.outputs, {"features": features, "feature_lengths": lengths}))
+        return tuple(self.session.run(self.outputs, {INPUT_NAMES[0]: features, INPUT_NAMES[1]: lengths}))
 
     def predict_on_batch(self, inputs):
         """Logits ``(batch, time', vocab)`` float32 (the Keras model's method of that name)."""
@@ -78,7 +120,7 @@ class OnnxModel:
 def load_model(path, compile=True):
     """A model file by its kind: ``.onnx`` -> ``OnnxModel`` (no Keras imported), anything else
     -> the Keras ``AcousticModel`` (``asr.models.load_model``)."""
-    if os.fspath(path).endswith(".onnx"):
+    if os.fspath(path).lower().endswith(".onnx"):
         return OnnxModel(path)
     from asr.models import load_model as load_keras_model
 

@@ -122,3 +122,46 @@ def test_export_cli_errors(small_model_path, tmp_path):
     assert bad_suffix.returncode == 2 and "must end in .onnx" in bad_suffix.stderr
     missing = cli("export", str(tmp_path / "none.keras"), str(tmp_path / "m.onnx"))
     assert missing.returncode == 2 and "none.keras" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def _edited(exported, tmp_path, name, edit):
+    """A copy of the exported model whose asr metadata went through ``edit(meta)``."""
+    import onnx
+
+    proto = onnx.load(exported[1])
+    entry = next(p for p in proto.metadata_props if p.key == "asr")
+    meta = json.loads(entry.value)
+    edit(meta)
+    entry.value = json.dumps(meta)
+    onnx.save(proto, tmp_path / name)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("name, edit, match", [
+    ("outputs.onnx", lambda m: m["outputs"].update(logits="probabilities"), r"names \['probabilities'\], which the "
+                                                                             "graph lacks"),
+    ("vocab.onnx", lambda m: m["vocabulary"].update(symbols=" abc"), "vocabulary has 5 classes, the graph outputs 29"),
+    ("features.onnx", lambda m: m["feature_config"].update(n_mels=40), "gives 40 features, the graph takes 80"),
+    ("frames.onnx", lambda m: m.update(reductions=[]), r"reductions give \[203, 77\] logit frames for \[203, 77\] "
+                                                       r"input frames, the graph \[102, 39\]"),
+])
+def test_onnx_metadata_is_checked_against_the_graph(exported, tmp_path, name, edit, match):
+    from asr.errors import CorruptFileError
+    from asr.onnx_runtime import OnnxModel
+
+    with pytest.raises(CorruptFileError, match=f"{name}'?: .*{match}"):
+        OnnxModel(_edited(exported, tmp_path, name, edit))
+
+
+def test_empty_and_upper_case_onnx_files(exported, tmp_path):
+    import shutil
+
+    import asr
+    from asr.errors import CorruptFileError
+    from asr.onnx_runtime import OnnxModel
+
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    with pytest.raises(CorruptFileError, match="empty.onnx' is not a loadable ONNX model"):
+        OnnxModel(tmp_path / "empty.onnx")
+    shutil.copy(exported[1], tmp_path / "MODEL.ONNX")
+    assert isinstance(asr.load_model(tmp_path / "MODEL.ONNX"), OnnxModel)

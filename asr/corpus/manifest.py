@@ -72,7 +72,7 @@ def read_manifest(path, max_duration=None):
         raise FileNotFoundError(f"manifest not found: {str(path)!r}")
     report, entries, seen = CorpusReport("manifest", path), [], set()
     for where, entry in _manifest_lines(path, report):
-        if NEMO_PATH_KEY in entry:
+        if isinstance(entry, dict) and NEMO_PATH_KEY in entry:
             report.layout = "nemo"
         reason = entry_problem(entry)
         if reason is None:

@@ -102,6 +102,7 @@ class AcousticModel(keras.Model):
 # What Keras raises for a damaged or foreign .keras file: a truncated or non-zip file, weights
 # cut short inside a valid zip (h5py's OSError), a config that is not a dict or names an
 # unregistered class (TypeError, ValueError), a missing member (KeyError).
+KERAS_CONFIG_MEMBER = "config.json"  # every .keras archive holds it (Keras 3 format)
 LOAD_ERRORS = (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError, ValueError, AttributeError)
 
 
@@ -116,6 +117,12 @@ def load_model(path, compile=True):
         raise IsADirectoryError(f"model path {path!r} is a directory, not a .keras file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file not found: {path!r}")
+    if not zipfile.is_zipfile(path):  # Keras would call a damaged archive "File not found"
+        raise CorruptFileError(f"{path!r} is not a .keras model file (not a zip archive: damaged or another format)")
+    with zipfile.ZipFile(path) as archive:
+        if KERAS_CONFIG_MEMBER not in archive.namelist():
+            raise CorruptFileError(f"{path!r} is not a .keras model file (a zip archive without "
+                                   f"{KERAS_CONFIG_MEMBER})")
     try:
         model = keras.saving.load_model(path, compile=compile)
     except LOAD_ERRORS as error:
