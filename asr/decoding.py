@@ -11,6 +11,7 @@ the model) and ``lengths`` ``(batch,)`` the valid logit frames. Blank is index 0
 
 import math
 import pathlib
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -199,6 +200,34 @@ def read_lexicon(path):
     return words
 
 
+def spellable_words(words, vocabulary, source="lexicon"):
+    """The distinct ``words`` the vocabulary can spell (both beam engines decode only those); the
+    others are counted in a warning; none spellable is a ``ConfigError`` naming ``source``."""
+    symbols = set(vocabulary.symbols) - {" "}
+    distinct = list(dict.fromkeys(words))
+    kept = [w for w in distinct if w and set(w) <= symbols]
+    left_out = [w for w in distinct if w not in set(kept)]
+    if not kept:
+        raise ConfigError(f"{source}: no word the vocabulary ({''.join(vocabulary.symbols)!r}) can spell, e.g. "
+                          f"{(left_out or [''])[0][:40]!r} (upper case, digits or not text?)")
+    if left_out:
+        warnings.warn(f"{source}: {len(left_out)} of {len(distinct)} words cannot be spelled with the vocabulary and "
+                      f"are left out, e.g. {left_out[0][:40]!r}", stacklevel=2)
+    return kept
+
+
+def _checked_lm(lm):
+    """An LM path checked once for both engines: ``(path, NGramLM)`` for an ARPA file (read and
+    validated), ``(path, None)`` for a KenLM binary; an ``NGramLM`` or None passes through."""
+    if not isinstance(lm, (str, pathlib.Path)):
+        return lm, lm
+    from asr.lm import NGramLM, is_kenlm_binary
+
+    if not pathlib.Path(lm).is_file():
+        raise FileNotFoundError(f"{'ARPA' if str(lm).endswith('.arpa') else 'LM'} file not found: {str(lm)!r}")
+    return lm, None if is_kenlm_binary(lm) else NGramLM.read_arpa(lm)
+
+
 BEAM_ENGINES = ("auto", "numpy", "flashlight")
 
 
@@ -220,20 +249,23 @@ def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, wor
         return GreedyDecoder(vocabulary)
     if decoder != "beam":
         raise ConfigError(f"decoder={decoder!r} must be 'greedy', 'beam' or an object with a decode() method")
+    source = f"lexicon file {str(lexicon)!r}" if isinstance(lexicon, (str, pathlib.Path)) else "lexicon"
     if isinstance(lexicon, (str, pathlib.Path)):
         lexicon = read_lexicon(lexicon)
+    if lexicon is not None:
+        lexicon = spellable_words(lexicon, vocabulary, source)
+    lm_path, lm = _checked_lm(lm)
     from asr import decoding_flashlight
 
-    words = lm is not None or lexicon is not None
+    words = lm_path is not None or lexicon is not None
     if engine == "flashlight" or (engine == "auto" and words and decoding_flashlight.available()):
         if not decoding_flashlight.available():
             raise ConfigError('engine="flashlight" needs flashlight-text: pip install "asr[fast-decoder]"')
-        return decoding_flashlight.FlashlightBeamDecoder(vocabulary, beam_width, lm=lm, lm_weight=lm_weight,
+        return decoding_flashlight.FlashlightBeamDecoder(vocabulary, beam_width, lm=lm_path, lm_weight=lm_weight,
                                                          word_bonus=word_bonus, lexicon=lexicon)
-    if isinstance(lm, (str, pathlib.Path)):
-        from asr.lm import NGramLM
-
-        lm = NGramLM.read_arpa(lm)
+    if lm_path is not None and lm is None:
+        raise ConfigError(f"{str(lm_path)!r} is a binary KenLM file: the NumPy engine reads ARPA text; use "
+                          "--beam-engine flashlight (with a --lexicon) or the ARPA file")
     return BeamSearchDecoder(vocabulary, beam_width, lm=lm, lm_weight=lm_weight, word_bonus=word_bonus,
                              lexicon=lexicon)
 

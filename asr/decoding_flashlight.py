@@ -55,9 +55,9 @@ def _load_kenlm(kenlm_class, path, word_dict):
         with _quiet_c_output():  # KenLM prints a progress bar while it reads an ARPA file
             return kenlm_class(path, word_dict)
     except RuntimeError as error:
-        if path.endswith(".arpa"):
-            from asr.lm import NGramLM
+        from asr.lm import NGramLM, is_kenlm_binary
 
+        if not is_kenlm_binary(path):
             NGramLM.read_arpa(path)  # raises CorruptFileError with the file, line and value
         detail = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise CorruptFileError(f"{path!r}: KenLM cannot read it ({detail})") from None
@@ -108,7 +108,9 @@ class FlashlightBeamDecoder:
         self._tmp = None
         lm_path = self._lm_path(lm)
         if lexicon is None and lm_path is not None:
-            if not lm_path.endswith(".arpa"):
+            from asr.lm import is_kenlm_binary
+
+            if is_kenlm_binary(lm_path) or not lm_path.endswith(".arpa"):  # no unigram list to read
                 raise ConfigError(f"a binary LM ({lm_path!r}) needs a lexicon: pass --lexicon")
             lexicon = arpa_unigrams(lm_path)
         if lexicon is None:

@@ -101,17 +101,29 @@ class NGramLM:
 
     @classmethod
     def read_arpa(cls, path):
+        """The model in an ARPA file, checked: a ``\\data\\`` header whose ``ngram N=COUNT`` lines
+        match the sections, finite numbers, log10 probabilities <= 0, and a closing ``\\end\\``
+        (else ``CorruptFileError`` naming the file, and the line where there is one)."""
         path = pathlib.Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"ARPA file not found: {str(path)!r}")
+        if is_kenlm_binary(path):
+            raise CorruptFileError(f"{path}: a binary KenLM file, not ARPA text: decode it with the flashlight "
+                                   "engine (--beam-engine flashlight) and a --lexicon, or give the ARPA file")
         probs, backoffs, n = collections.defaultdict(dict), collections.defaultdict(dict), 0
+        declared, marks = {}, set()
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except UnicodeDecodeError as error:
             raise CorruptFileError(f"{path}: not a UTF-8 text file ({error})") from None
         for line_no, line in enumerate(lines, 1):
             line = line.strip()
-            if not line or line.startswith("ngram ") or line in ("\\data\\", "\\end\\"):
+            if line in ("\\data\\", "\\end\\"):
+                marks.add(line)
+                continue
+            if not line or line.startswith("ngram "):
+                if line:
+                    declared.update([_declared_count(line, path, line_no)])
                 continue
             if line.endswith("-grams:"):
                 n = _order_of(line, path, line_no)
@@ -120,13 +132,41 @@ class NGramLM:
             if n == 0 or len(parts) < n + 1:
                 raise CorruptFileError(f"{path}:{line_no}: malformed ARPA line {line[:80]!r}")
             ngram = tuple(parts[1: n + 1])
-            probs[n][ngram] = _number(parts[0], path, line_no)
+            probs[n][ngram] = _number(parts[0], path, line_no, probability=True)
             if len(parts) > n + 1:
                 backoffs[n][ngram] = _number(parts[n + 1], path, line_no)
-        if 1 not in probs:
-            raise CorruptFileError(f"{path}: no unigrams found; not an ARPA file?")
+        _check_structure(path, marks, declared, {order: len(entries) for order, entries in probs.items()})
         probs[1].setdefault((UNK,), LOG10_ZERO)
         return cls(max(probs), dict(probs), dict(backoffs))
+
+
+KENLM_BINARY_MAGIC = b"mmap lm http://kheafield.com/code"  # how KenLM's build_binary files begin
+
+
+def is_kenlm_binary(path):
+    """Whether ``path`` is a KenLM binary model (``build_binary`` output), by its magic bytes."""
+    with open(path, "rb") as f:
+        return f.read(len(KENLM_BINARY_MAGIC)) == KENLM_BINARY_MAGIC
+
+
+def _declared_count(line, path, line_no):
+    """``(n, count)`` of a header line ``ngram N=COUNT``."""
+    key, _, value = line[len("ngram "):].partition("=")
+    if not key.strip().isdigit() or not value.strip().isdigit():
+        raise CorruptFileError(f"{path}:{line_no}: malformed ARPA header line {line[:80]!r}")
+    return int(key), int(value)
+
+
+def _check_structure(path, marks, declared, found):
+    if 1 not in found:
+        raise CorruptFileError(f"{path}: no unigrams found; not an ARPA file?")
+    if "\\data\\" not in marks:
+        raise CorruptFileError(f"{path}: no \\data\\ header: not an ARPA file")
+    if "\\end\\" not in marks:
+        raise CorruptFileError(f"{path}: no \\end\\ line: the file is truncated")
+    if declared != found:
+        raise CorruptFileError(f"{path}: the header declares n-gram counts {dict(sorted(declared.items()))}, the "
+                               f"sections hold {dict(sorted(found.items()))}")
 
 
 def _order_of(line, path, line_no):
@@ -137,14 +177,14 @@ def _order_of(line, path, line_no):
     return int(digits)
 
 
-def _number(text, path, line_no):
-    """A finite log10 probability or back-off weight of an ARPA line."""
+def _number(text, path, line_no, probability=False):
+    """A log10 probability (finite or -inf, <= 0) or a finite back-off weight of an ARPA line."""
     try:
         value = float(text)
     except ValueError:
         raise CorruptFileError(f"{path}:{line_no}: {text[:40]!r} is not a number") from None
-    if math.isnan(value) or value > 0 and math.isinf(value):
-        raise CorruptFileError(f"{path}:{line_no}: {text!r} is not a log10 probability")
+    if math.isnan(value) or value > 0 and (math.isinf(value) or probability):
+        raise CorruptFileError(f"{path}:{line_no}: {text!r} is not a log10 probability (<= 0)")
     return value
 
 

@@ -1,4 +1,6 @@
 
+import re
+
 import pytest
 
 from asr.lm import NGramLM
@@ -41,3 +43,43 @@ def test_errors(tmp_path):
     (tmp_path / "bad.arpa").write_text("\\1-grams:\n-1.0\n")
     with pytest.raises(ValueError, match="malformed ARPA line"):
         NGramLM.read_arpa(tmp_path / "bad.arpa")
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda t: t.replace("\\end\\", ""), r"no \\end\\ line: the file is truncated"),
+    (lambda t: t.replace("\\data\\", ""), r"no \\data\\ header"),
+    (lambda t: t.replace("ngram 1=", "ngram 1=1"), r"the header declares n-gram counts \{1: 1"),
+    (lambda t: re.sub(r"^-(\d)", r"\1", t, count=1, flags=re.M), r"is not a log10 probability \(<= 0\)"),
+    (lambda t: t[: len(t) // 2], r"truncated|malformed"),
+])
+def test_damaged_arpa_files_are_refused(tmp_path, edit, match):
+    NGramLM.train(TEXT, order=2).write_arpa(tmp_path / "lm.arpa")
+    (tmp_path / "bad.arpa").write_text(edit((tmp_path / "lm.arpa").read_text()))
+    with pytest.raises(ValueError, match=f"bad.arpa.*({match})"):
+        NGramLM.read_arpa(tmp_path / "bad.arpa")
+
+
+def test_both_engines_share_one_check_of_lm_and_lexicon(tmp_path):
+    import warnings
+
+    from asr.decoding import make_decoder
+    from asr.text import Vocabulary
+
+    vocabulary = Vocabulary()
+    (tmp_path / "lm.bin").write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\0" + bytes(64))
+    with pytest.raises(ValueError, match="is a binary KenLM file: the NumPy engine reads ARPA text"):
+        make_decoder("beam", vocabulary, lm=str(tmp_path / "lm.bin"), engine="numpy")
+    with pytest.raises(ValueError, match="binary KenLM file, not ARPA text"):
+        NGramLM.read_arpa(tmp_path / "lm.bin")
+    (tmp_path / "upper.txt").write_text("HELLO\nWORLD\n")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)))
+    for name in ("upper.txt", "binary.txt"):
+        for engine in ("numpy", "auto"):
+            with pytest.raises(ValueError, match=f"lexicon file .*{name}'.*no word the vocabulary"):
+                make_decoder("beam", vocabulary, lexicon=str(tmp_path / name), engine=engine)
+    (tmp_path / "mixed.txt").write_text("hello\nWORLD\n42\nworld\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        decoder = make_decoder("beam", vocabulary, lexicon=str(tmp_path / "mixed.txt"), engine="numpy")
+    assert decoder.lexicon == {"hello", "world"}
+    assert any("2 of 4 words cannot be spelled" in str(w.message) for w in caught)
