@@ -91,7 +91,7 @@ def make_parser():
                                        "durations, what is skipped and why")
     data.add_argument("sources", nargs="+", metavar="PATH", help="corpus folder or file (LAYOUT:PATH chooses the "
                                                                  f"reader; layouts: {', '.join(LAYOUTS)})")
-    data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto", help="reader for every PATH")
+    data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto", help="reader for every PATH (default: auto, chosen from what each path holds)")
     data.add_argument("--max-duration", type=float, help="seconds; longer utterances are skipped and counted "
                                                          "(default: no limit)")
     data.add_argument("--manifest", metavar="OUT.jsonl", help="write every usable utterance to this manifest "
@@ -129,7 +129,7 @@ def make_parser():
     transcribe.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate)")
     transcribe.add_argument("--format", choices=FORMATS, default="text",
                             help="text: a line per file (PATH<TAB>TEXT with several files); jsonl: an object per "
-                                 "file with segments, words, times and confidence; srt/vtt: subtitles")
+                                 "file with segments, words, times and confidence; srt/vtt: subtitles (default: text)")
     transcribe.add_argument("--output-dir", help="write one NAME.{txt,json,srt,vtt} per input here, NAME the "
                                                  "input's path below the inputs' common folder (inputs that "
                                                  "would share a name keep their audio extension); needed for "

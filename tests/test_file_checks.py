@@ -108,6 +108,22 @@ def test_version_and_help():
     assert all(name in train_help for name in ARCHITECTURE_NAMES) and "--overwrite" in train_help
 
 
+def test_every_argument_has_help_with_its_default():
+    import argparse
+
+    from asr.cli import make_parser
+
+    subcommands = make_parser()._subparsers._group_actions[0].choices
+    assert set(subcommands) == {"data", "train", "evaluate", "transcribe", "export"}
+    for name, parser in subcommands.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, (name, action.dest)
+            if action.option_strings and action.default not in (None, False):
+                assert "default" in action.help, (name, action.dest, action.help)
+
+
 def test_ctrl_c_is_one_line_and_exit_130(small_model_path, librivox_dir, monkeypatch, capsys):
     import asr.inference
 
