@@ -91,7 +91,8 @@ def make_parser():
                                        "durations, what is skipped and why")
     data.add_argument("sources", nargs="+", metavar="PATH", help="corpus folder or file (LAYOUT:PATH chooses the "
                                                                  f"reader; layouts: {', '.join(LAYOUTS)})")
-    data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto", help="reader for every PATH (default: auto, chosen from what each path holds)")
+    data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto",
+                      help="reader for every PATH (default: auto, chosen from what each path holds)")
     data.add_argument("--max-duration", type=float, help="seconds; longer utterances are skipped and counted "
                                                          "(default: no limit)")
     data.add_argument("--manifest", metavar="OUT.jsonl", help="write every usable utterance to this manifest "
