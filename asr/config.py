@@ -108,6 +108,8 @@ class TrainConfig:
                               "in [1 - vtlp, 1 + vtlp] (spectrogram, log_mel; 0.1 is usual)")
 
     def __post_init__(self):
+        if isinstance(self.devices, int) and not isinstance(self.devices, bool):  # a count may be a JSON number
+            object.__setattr__(self, "devices", str(self.devices))
         _check_field_types(self)
         for name in ("epochs", "batch_size", "dev_subset", "workers", "dev_speakers", "average_last"):
             if getattr(self, name) < 1:

@@ -67,7 +67,10 @@ def test_one_bad_file_never_loses_the_batch(small_model_path, librivox_dir, tmp_
     assert [r.path for r in results] == paths and [r.ok for r in results] == [True, True, False, True, True, True]
     assert "bad.wav" in results[2].error and results[2].text is None
     alone = transcribe(model, wavs[3:4])[0]
-    assert results[4].text == alone.text and results[4].words == alone.words  # batching does not change results
+    # batching does not change results (confidences up to float noise: oneDNN's sums depend on the padded shape)
+    assert results[4].text == alone.text
+    assert [(w.text, w.start, w.end) for w in results[4].words] == [(w.text, w.start, w.end) for w in alone.words]
+    assert [w.confidence for w in results[4].words] == pytest.approx([w.confidence for w in alone.words], rel=1e-5)
 
     cli = asr("transcribe", small_model_path, *paths, "--batch-size", 2, "-q")
     assert cli.returncode == 1 and cli.stdout.splitlines() == [f"{r.path}\t{r.text}" for r in results if r.ok]
