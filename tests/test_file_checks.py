@@ -81,7 +81,7 @@ def test_a_damaged_keras_file_is_named_without_keras_file_not_found(tmp_path, co
 
     path = tmp_path / "model.keras"
     path.write_bytes(content)
-    with pytest.raises(CorruptFileError, match=f"model.keras' is not a .keras model file \\({match}") as error:
+    with pytest.raises(CorruptFileError, match=f"model.keras' is not a loadable asr model file \\({match}") as error:
         load_model(path)
     assert "File not found" not in str(error.value)
 

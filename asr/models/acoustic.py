@@ -118,10 +118,11 @@ def load_model(path, compile=True):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file not found: {path!r}")
     if not zipfile.is_zipfile(path):  # Keras would call a damaged archive "File not found"
-        raise CorruptFileError(f"{path!r} is not a .keras model file (not a zip archive: damaged or another format)")
+        raise CorruptFileError(f"{path!r} is not a loadable asr model file (not a zip archive: damaged, or not a "
+                               ".keras file)")
     with zipfile.ZipFile(path) as archive:
         if KERAS_CONFIG_MEMBER not in archive.namelist():
-            raise CorruptFileError(f"{path!r} is not a .keras model file (a zip archive without "
+            raise CorruptFileError(f"{path!r} is not a loadable asr model file (a zip archive without "
                                    f"{KERAS_CONFIG_MEMBER})")
     try:
         model = keras.saving.load_model(path, compile=compile)
