@@ -41,7 +41,9 @@ def test_overfit_real_utterances_then_transcribe(librispeech_dir, tmp_path):
     paths = [e["path"] for e in chosen[:2]]
     result = asr("transcribe", tmp_path / "run" / "model.keras", *paths)
     assert result.returncode == 0, result.stderr[-3000:]
-    hypotheses = result.stdout.splitlines()
+    lines = [line.split("\t", 1) for line in result.stdout.splitlines()]  # PATH<TAB>TEXT with several inputs
+    assert [path for path, _ in lines] == paths
+    hypotheses = [text for _, text in lines]
     assert cer([e["text"] for e in chosen[:2]], hypotheses) < 0.1, hypotheses
 
     join = (len(first) + len(silence)) / 16000
