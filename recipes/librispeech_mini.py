@@ -108,10 +108,10 @@ def main(argv=None):
     logging.info("Keras backend: %s", choose_backend())
     from asr.corpus import read_transcribed_folder
     from asr.evaluate import compare_decoders, evaluate_with_lm
+    from asr.files import claim_run_folder
     from asr.lm import NGramLM
     from asr.models import load_model
     from asr.paths import default_data_dir
-    from asr.files import claim_run_folder
     from asr.train import train
 
     out = pathlib.Path(config.output_dir)
