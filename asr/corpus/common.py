@@ -15,7 +15,7 @@ import pathlib
 
 import numpy as np
 
-from asr.audio import AudioError, audio_info
+from asr.audio import SEGMENT_END_TOLERANCE, AudioError, audio_info
 from asr.errors import DataError
 from asr.skip_report import SkipReport
 from asr.text import TranscriptError, Vocabulary, normalize_transcript
@@ -133,7 +133,7 @@ class EntryBuilder:
         if segment is not None:
             start, end = segment
             end = seconds if end is None or end < 0 else end  # Kaldi: end -1 = the end of the recording
-            if not 0 <= start < end <= seconds + 0.01:
+            if not 0 <= start < end <= seconds + SEGMENT_END_TOLERANCE:
                 self.report.skip("segment outside its recording", where)
                 return None
             entry.update(offset=round(start, 4), duration=round(min(end, seconds) - start, 4))

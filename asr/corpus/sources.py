@@ -129,11 +129,13 @@ def _first_line(path):
 
 
 def _release_tsvs(folder):
+    """A release folder's sources: its ``validated.tsv``, else its ``train/dev/test.tsv``."""
     if not (folder / CLIPS).is_dir():
         return []
     tsvs = [folder / name for name in RELEASE_TSVS if (folder / name).is_file()]
-    return [Source("commonvoice", tsv) for tsv in (tsvs[:1] if tsvs[0].name == RELEASE_TSVS[0] else tsvs)] if tsvs \
-        else []
+    if tsvs and tsvs[0].name == RELEASE_TSVS[0]:
+        tsvs = tsvs[:1]
+    return [Source("commonvoice", tsv) for tsv in tsvs]
 
 
 def _root_source(folder, names):

@@ -100,3 +100,13 @@ def test_asr_data_manifest_round_trip_and_no_overwrite(tmp_path, librivox_dir):
     assert asr("data", librivox_dir, "--manifest", out, "--overwrite", "-q").returncode == 0
     assert len(read_manifest(out)[0]) == 5
     assert asr("data", out, "-q").stdout.splitlines()[1] == "  5 utterances, 0.01 h, no speaker ids"
+
+
+def test_a_release_folder_without_validated_tsv_gives_its_splits(tmp_path):
+    (tmp_path / "clips").mkdir()
+    for name in ("train.tsv", "dev.tsv", "other.tsv"):
+        (tmp_path / name).write_text("client_id\tpath\tsentence\n")
+    assert [s.path.name for s in find_sources(tmp_path)] == ["train.tsv", "dev.tsv"]
+    (tmp_path / "validated.tsv").write_text("client_id\tpath\tsentence\n")
+    assert [s.path.name for s in find_sources(tmp_path)] == ["validated.tsv"]
+    assert [s.path.name for s in find_sources(tmp_path / "other.tsv")] == ["other.tsv"]  # named: read
