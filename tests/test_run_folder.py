@@ -17,8 +17,6 @@ from asr.errors import ConfigError, WriteError
 from asr.files import claim_run_folder, read_state, run_files, save_model_atomic, write_text_atomic
 from asr.train import train
 
-pytestmark = pytest.mark.backend_sensitive
-
 
 @pytest.fixture(scope="module")
 def finished_run(tiny_corpus, tmp_path_factory):  # noqa: F811
