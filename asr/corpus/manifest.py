@@ -63,14 +63,14 @@ def read_manifest(path, max_duration=None):
     """Read a JSON-lines manifest (the toolkit's or NeMo's); relative audio paths are resolved
     against its folder. Audio is not opened (a missing file is counted when features are made).
 
-    Returns ``(entries, report)``; malformed lines, duplicates (the same ``id``, or without ids
-    the same audio and offset: the first is kept) and utterances over ``max_duration`` seconds
-    are skipped and counted.
+    Returns ``(entries, report)``; malformed lines and utterances over ``max_duration`` seconds
+    are skipped and counted. A repeated line is read again: a manifest may repeat utterances to
+    weight them (corpus readers, whose ids name recordings, keep the first of a duplicate id).
     """
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {str(path)!r}")
-    report, entries, seen = CorpusReport("manifest", path), [], set()
+    report, entries = CorpusReport("manifest", path), []
     for where, entry in _manifest_lines(path, report):
         if isinstance(entry, dict) and NEMO_PATH_KEY in entry:
             report.layout = "nemo"
@@ -85,17 +85,13 @@ def read_manifest(path, max_duration=None):
             report.skip(reason, where)
             continue
         entry["path"] = str((path.parent / entry["path"]).resolve())
-        key = str(entry["id"]) if "id" in entry else (entry["path"], entry.get("offset"))
         entry["id"] = str(entry.get("id", pathlib.Path(entry["path"]).stem))
         entry["speaker"] = str(entry.get("speaker", UNKNOWN_SPEAKER))
-        if key in seen:
-            report.skip("duplicate id (the first is kept)", where)
-        elif max_duration is not None and entry.get("duration", 0.0) > max_duration:
+        if max_duration is not None and entry.get("duration", 0.0) > max_duration:
             report.skip(f"longer than max_duration={max_duration}s", where)
         else:
             entries.append(entry)
             report.read += 1
-        seen.add(key)
     return entries, report
 
 

@@ -189,13 +189,12 @@ def load_sources(sources, layout="auto", vocabulary=None, max_duration=None, pro
         read, report = source.read(vocabulary, max_duration, progress)
         kept = []
         for entry in read:
-            key = (entry["path"], entry.get("offset"))
-            if key in seen:
+            if (entry["path"], entry.get("offset")) in seen:
                 report.skip("same audio as in an earlier source", entry["id"])
                 report.read -= 1
             else:
-                seen.add(key)
                 kept.append({**entry, "source": report.name})
+        seen.update((entry["path"], entry.get("offset")) for entry in kept)  # within a source, repeats are kept
         if len(kept) < len(read):
             report.summarize(kept)
         entries += kept

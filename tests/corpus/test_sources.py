@@ -65,6 +65,8 @@ def test_several_sources_one_corpus_with_a_report_each(tmp_path, librivox_dir):
     again, reports = load_sources([str(librivox_dir), f"folder:{librivox_dir}"])  # the same audio twice
     assert len(again) == 5 and reports[1].skipped == {"same audio as in an earlier source": 5}
     assert reports[1].read == 0 and reports[1].summary["utterances"] == 0
+    (tmp_path / "twice.jsonl").write_text(2 * (json.dumps({"path": str(tmp_path / "a.wav"), "text": "a"}) + "\n"))
+    assert len(load_sources(str(tmp_path / "twice.jsonl"))[0]) == 2  # a manifest may repeat an utterance (weight)
     merged, report = load_entries([str(tmp_path / "ls"), str(librivox_dir)])
     assert len(merged) == 6 and report.read == 6 and sum(report.skipped.values()) == 3
 
