@@ -28,6 +28,8 @@ Example::
 
 import importlib
 
+from asr import registration
+
 # Names served lazily from their modules. None may equal a submodule's name: importing
 # ``asr.X`` sets the package attribute ``X`` to the module, which would hide a function ``X``
 # (hence ``asr.inference.transcribe``; training and evaluation live in ``asr.train``/``asr.evaluate``).
@@ -59,3 +61,6 @@ def __getattr__(name):
         module = importlib.import_module(_LAZY[name])
         return getattr(module, name)
     raise AttributeError(f"module 'asr' has no attribute {name!r}")
+
+
+registration.install()  # Keras' own load_model finds asr's classes, without importing Keras here

@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 import soundfile as sf
 
+from asr import dsp
 from asr.errors import AsrError, ConfigError
 
 SAMPLE_RATE = 16000  # Hz: LibriSpeech's rate and the default model rate
-RESAMPLE_TYPE = "soxr_hq"  # librosa's default high-quality resampler (soxr "HQ", also used when streaming)
 BLOCK_SECONDS = 5.0  # stream_audio's read granularity
 SEGMENT_END_TOLERANCE = 0.01  # s: a segment may end this far past the recording (rounding of written times)
 FILE_RATE_RANGE = (1000, 384000)  # Hz a file may declare: below 1 kHz is no speech (a damaged header turns
@@ -138,7 +138,8 @@ def stream_audio(path, sample_rate=SAMPLE_RATE):
         _check_file_rate(path, info.samplerate)
         blocks = sf.blocks(path, blocksize=int(BLOCK_SECONDS * info.samplerate), dtype="float32", always_2d=True)
         stream = None if info.samplerate == sample_rate else soxr.ResampleStream(info.samplerate, sample_rate, 1,
-                                                                                 dtype="float32", quality="HQ")
+                                                                                 dtype="float32",
+                                                                                 quality=dsp.SOXR_QUALITY)
         read = 0
         for block in blocks:
             read += len(block)
@@ -181,7 +182,4 @@ def resample(audio, orig_sample_rate, sample_rate):
     """Resample float32 mono ``audio`` from ``orig_sample_rate`` to ``sample_rate`` Hz."""
     if orig_sample_rate == sample_rate:
         return np.ascontiguousarray(audio, dtype=np.float32)
-    import librosa  # imported here: librosa's import costs ~1 s
-
-    out = librosa.resample(audio, orig_sr=orig_sample_rate, target_sr=sample_rate, res_type=RESAMPLE_TYPE)
-    return out.astype(np.float32, copy=False)
+    return dsp.resample(np.asarray(audio, np.float32), orig_sample_rate, sample_rate).astype(np.float32, copy=False)

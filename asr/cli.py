@@ -15,9 +15,10 @@ import pathlib
 import sys
 import typing
 
+from asr import outputs
 from asr.corpus.sources import LAYOUTS
 from asr.errors import AsrError, ConfigError
-from asr.keras_backend import choose_backend
+from asr.keras_backend import choose_backend, missing_dependency
 
 
 def _float_tuple(text):
@@ -85,10 +86,13 @@ def make_parser():
     parser = argparse.ArgumentParser(prog="asr", description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, and tracebacks for errors")
     parser.add_argument("--version", action="version", version=f"asr {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,train,evaluate,transcribe,export}")
 
     data = sub.add_parser("data", help="inspect corpora without training: layout, utterances, hours, speakers, "
-                                       "durations, what is skipped and why")
+                                       "durations, what is skipped and why; 'asr data download NAME' fetches a "
+                                       "corpus from the catalogue",
+                          epilog="asr data download [--list] [NAME [--part PART]... [--to DIR]]: download and "
+                                 "extract a catalogued corpus (asr data download --help)")
     data.add_argument("sources", nargs="+", metavar="PATH", help="corpus folder or file (LAYOUT:PATH chooses the "
                                                                  f"reader; layouts: {', '.join(LAYOUTS)})")
     data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto",
@@ -100,6 +104,16 @@ def make_parser():
     data.add_argument("--overwrite", action="store_true", help="replace an existing --manifest file")
     data.add_argument("--json", action="store_true", help="print the reports as JSON")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    download = sub.add_parser("data-download", prog="asr data download",
+                              description="download, verify and extract a corpus of the catalogue (data/catalogue)")
+    download.add_argument("name", nargs="?", metavar="NAME", help="corpus name (see --list)")
+    download.add_argument("--list", action="store_true", help="list the catalogue: corpora, parts, sizes, licenses")
+    download.add_argument("--part", action="append", metavar="PART", help="only this part (repeatable; default: "
+                                                                          "every part)")
+    download.add_argument("--to", metavar="DIR", help="folder to download into (default: $ASR_DOWNLOAD_DIR or "
+                                                      "the checkout's data/ folder, then NAME/)")
+    download.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     train = sub.add_parser("train", help="train a CTC acoustic model")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it "
@@ -173,7 +187,7 @@ def run_data(args):
 
     manifest = pathlib.Path(args.manifest) if args.manifest else None
     if manifest is not None:
-        check_output_file(manifest, args.overwrite, "--manifest")
+        outputs.check_output_file(manifest, args.overwrite, "--manifest")
     entries, reports = load_sources(args.sources, layout=args.layout, max_duration=args.max_duration,
                                     progress=not args.quiet)
     if args.json:
@@ -185,17 +199,26 @@ def run_data(args):
         print(f"{len(entries)} utterances -> {manifest}", file=sys.stderr)
 
 
-def check_output_file(path, overwrite, name):
-    """Refuse (``ConfigError``) an output file that exists without ``overwrite``, or that
-    cannot be written: a folder, or in a folder that is a file."""
-    path = pathlib.Path(path)
-    if path.is_dir():
-        raise ConfigError(f"{name} {str(path)!r} is a folder, not a file")
-    if path.exists() and not overwrite:
-        raise ConfigError(f"{name} {str(path)!r} exists: pass --overwrite to replace it")
-    parent = next((p for p in path.absolute().parents if p.exists()), None)
-    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise ConfigError(f"{name} {str(path)!r} cannot be written ({parent} is not a writable folder)")
+def run_data_download(args):
+    """List the catalogue, or fetch one corpus (its parts) and say where it landed."""
+    from asr.corpus.catalogue import describe, load_catalogue
+    from asr.corpus.download import fetch
+
+    if args.list or not args.name:
+        print("\n".join(line for corpus in load_catalogue().values() for line in describe(corpus)))
+        return
+    for folder in fetch(args.name, args.part, args.to, progress=not args.quiet):
+        print(folder)
+
+
+def _route_data_download(argv):
+    """``asr data download ...`` runs the ``data-download`` parser (``asr data`` takes paths)."""
+    for i, token in enumerate(argv):
+        if not token.startswith("-"):
+            if token == "data" and argv[i + 1:i + 2] == ["download"]:
+                return [*argv[:i], "data-download", *argv[i + 2:]]
+            break
+    return argv
 
 
 def run_train(args):
@@ -231,9 +254,9 @@ def run_evaluate(args):
     if args.output == "-":  # the Unix convention: standard output
         args.output = None
     if args.output:
-        check_output_file(args.output, args.overwrite, "--output")
+        outputs.check_output_file(args.output, args.overwrite, "--output")
     if args.alignment_plot:
-        check_output_file(args.alignment_plot, args.overwrite, "--alignment-plot")
+        outputs.check_output_file(args.alignment_plot, args.overwrite, "--alignment-plot")
         if pathlib.Path(args.alignment_plot).suffix.lower() not in PLOT_FORMATS:
             raise ConfigError(f"--alignment-plot {args.alignment_plot!r} must end in one of {PLOT_FORMATS}")
     model = load_model(args.model, compile=False)
@@ -340,25 +363,36 @@ def run_script(main, name):
         main()
     except USER_ERRORS as error:
         raise SystemExit(f"{name}: error: {error}") from None
+    except ModuleNotFoundError as error:
+        if (missing := missing_dependency(error)) is None:
+            raise
+        raise SystemExit(f"{name}: error: {missing}") from None
 
 
 def main(argv=None):
-    choose_backend()
-    args = make_parser().parse_args(argv)
+    choose_backend(required=False)  # Keras is imported only by the commands that need it
+    args = make_parser().parse_args(_route_data_download(sys.argv[1:] if argv is None else list(argv)))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
-    command = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "transcribe": run_transcribe,
+    command = {"data": run_data, "data-download": run_data_download, "train": run_train, "evaluate": run_evaluate,
+               "transcribe": run_transcribe,
                "export": run_export}[args.command]
+    name = f"asr {args.command.replace('-', ' ')}"  # data-download is "asr data download"
     try:
         status = command(args)
     except USER_ERRORS as error:
         if args.verbose:
             raise
-        print(f"asr {args.command}: error: {error}", file=sys.stderr)
+        print(f"{name}: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:  # an optional dependency: say which extra installs it
+        if (missing := missing_dependency(error)) is None or args.verbose:
+            raise
+        print(f"{name}: error: {missing}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"asr {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130  # 128 + SIGINT
     except BrokenPipeError:  # the reader of our output went away (`asr data ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -260,7 +260,7 @@ def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, wor
     words = lm_path is not None or lexicon is not None
     if engine == "flashlight" or (engine == "auto" and words and decoding_flashlight.available()):
         if not decoding_flashlight.available():
-            raise ConfigError('engine="flashlight" needs flashlight-text: pip install "asr[fast-decoder]"')
+            raise ConfigError('engine="flashlight" needs flashlight-text: pip install "keras-asr[fast-decoder]"')
         return decoding_flashlight.FlashlightBeamDecoder(vocabulary, beam_width, lm=lm_path, lm_weight=lm_weight,
                                                          word_bonus=word_bonus, lexicon=lexicon)
     if lm_path is not None and lm is None:

@@ -1,5 +1,5 @@
 """The compiled beam search: flashlight-text's CTC lexicon decoder with a KenLM language model
-(``pip install "asr[fast-decoder]"``), behind the interface of ``asr.decoding.BeamSearchDecoder``.
+(``pip install "keras-asr[fast-decoder]"``), behind the interface of ``asr.decoding.BeamSearchDecoder``.
 
 Same options and the same scoring: ``log P_ctc + lm_weight * ln P_lm(words) + word_bonus *
 n_words``; words are spelled letter by letter and closed by the space symbol, so only words of

@@ -48,7 +48,7 @@ def export_onnx(model_path, onnx_path, opset=ONNX_OPSET):
     """Export the ``.keras`` model at ``model_path`` to ``onnx_path``; returns ``onnx_path``.
 
     Under a backend other than TensorFlow the export runs in a subprocess with
-    ``KERAS_BACKEND=tensorflow`` (needs ``pip install "asr[export]"``).
+    ``KERAS_BACKEND=tensorflow`` (needs ``pip install "keras-asr[export]"``).
     """
     model_path, onnx_path = os.fspath(model_path), os.fspath(onnx_path)
     if not os.path.isfile(model_path):
@@ -72,7 +72,8 @@ def _export_here(model_path, onnx_path, opset):
         import tensorflow as tf
         import tf2onnx
     except ImportError as error:
-        raise ConfigError(f"ONNX export needs TensorFlow and tf2onnx ({error}): pip install \"asr[export]\"") from None
+        raise ConfigError(f"ONNX export needs TensorFlow and tf2onnx ({error}): "
+                          "pip install \"keras-asr[export]\"") from None
     from asr import files
     from asr.models import load_model
 

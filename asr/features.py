@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 
+from asr import dsp
 from asr.audio import SAMPLE_RATE, AudioError, load_audio, resample
 from asr.errors import ConfigError
 
@@ -131,27 +132,22 @@ def spectrogram(audio, sample_rate=SAMPLE_RATE, n_fft=SPECTROGRAM_N_FFT, hop_len
 
 def mfcc(audio, sample_rate=SAMPLE_RATE, n_mfcc=N_MFCC, n_fft=MFCC_N_FFT, win_length=MFCC_WIN_LENGTH,
          hop_length=HOP_LENGTH, n_mels=MFCC_N_FILTERS):
-    """MFCC with python_speech_features' defaults (26 filters, lifter 22, log energy in c0).
+    """MFCC with python_speech_features' defaults (26 filters, lifter 22, log energy in c0;
+    ``asr.dsp.htk_mfcc`` computes the same values).
 
     Returns float32 ``(frames, n_mfcc)``.
     """
-    from python_speech_features import mfcc as psf_mfcc
-
     audio = _check_audio(audio, win_length)
-    features = psf_mfcc(audio, samplerate=sample_rate, winlen=win_length / sample_rate,
-                        winstep=hop_length / sample_rate, numcep=n_mfcc, nfilt=n_mels, nfft=n_fft)
-    return features.astype(np.float32)
+    return dsp.htk_mfcc(audio, sample_rate, win_length, hop_length, n_fft, n_mels, n_mfcc).astype(np.float32)
 
 
 def log_mel(audio, sample_rate=SAMPLE_RATE, n_mels=N_MELS, n_fft=MEL_N_FFT, win_length=MEL_N_FFT,
             hop_length=HOP_LENGTH):
-    """Natural-log mel power spectrogram (librosa, centred frames). Returns ``(frames, n_mels)``."""
-    import librosa
-
+    """Natural-log mel power spectrogram: librosa's ``melspectrogram`` (centred frames, periodic
+    Hann, Slaney mel filters to Nyquist) computed by ``asr.dsp``. Returns ``(frames, n_mels)``."""
     audio = _check_audio(audio, win_length)
-    mel = librosa.feature.melspectrogram(y=audio, sr=sample_rate, n_fft=n_fft, win_length=win_length,
-                                         hop_length=hop_length, n_mels=n_mels, power=2.0)
-    return np.log(mel.T + LOG_EPS).astype(np.float32)
+    mel = dsp.mel_power(audio, sample_rate, n_fft, win_length, hop_length, n_mels)
+    return np.log(mel + LOG_EPS).astype(np.float32)
 
 
 def bin_frequencies(config):
@@ -161,9 +157,7 @@ def bin_frequencies(config):
     if config.kind == "spectrogram":
         return np.fft.rfftfreq(config.n_fft, 1.0 / config.sample_rate)[: config.n_features]
     if config.kind == "log_mel":
-        import librosa
-
-        return librosa.mel_frequencies(config.n_mels + 2, fmin=0.0, fmax=config.sample_rate / 2)[1:-1]
+        return dsp.mel_frequencies(config.n_mels + 2, 0.0, config.sample_rate / 2)[1:-1]
     raise ConfigError(f"features={config.kind!r} have no frequency axis (spectrogram and log_mel do)")
 
 

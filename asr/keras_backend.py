@@ -3,15 +3,40 @@
 import importlib.util
 import os
 
+from asr.errors import AsrError
 from asr.paths import default_cache_dir
 
 PREFERENCE = ("jax", "tensorflow", "torch")  # fastest first: a CPU CTC step is ~5x faster on JAX
+DISTRIBUTION = "keras-asr"  # the name to pip-install ("asr" on PyPI is another project)
+BACKEND_HINT = f"pip install '{DISTRIBUTION}[jax]' (or [torch], [tensorflow])"
+EXTRA_OF_MODULE = {  # optional top-level module -> the extra that installs it (pyproject.toml)
+    "onnxruntime": "onnx", "tf2onnx": "export", "onnx": "export", "flashlight": "fast-decoder",
+    "matplotlib": "jax",
+}
 
 
-def choose_backend():
+class MissingDependency(AsrError, ImportError):
+    """An optional dependency a command needs is not installed; the message says what to install."""
+
+
+def missing_dependency(error):
+    """A ``MissingDependency`` naming the extra that provides ``error``'s module (a
+    ``ModuleNotFoundError``), or None when the module is not one of the optional ones."""
+    module = (error.name or "").split(".")[0]
+    if module in ("keras", *PREFERENCE):
+        return MissingDependency(f"this needs Keras with a backend and {module} is not installed: {BACKEND_HINT}")
+    if module in EXTRA_OF_MODULE:
+        return MissingDependency(f"this needs {module}, which is not installed: "
+                                 f"pip install '{DISTRIBUTION}[{EXTRA_OF_MODULE[module]}]'")
+    return None
+
+
+def choose_backend(required=True):
     """Set ``KERAS_BACKEND`` to the fastest installed backend unless the user already set it.
 
-    Must run before Keras is imported; returns the backend in effect. Also quiets
+    Must run before Keras is imported; returns the backend in effect. With none installed:
+    ``MissingDependency`` saying what to install, or None when not ``required`` (the command
+    line: transcribing an ONNX model needs no Keras). Also quiets
     TensorFlow's C++ start-up logging and turns on JAX's persistent compilation cache (one
     XLA compilation per padded batch shape costs seconds on a CPU; later runs reuse them),
     unless the user configured these.
@@ -24,4 +49,6 @@ def choose_backend():
         if importlib.util.find_spec(name) is not None:
             os.environ["KERAS_BACKEND"] = name
             return name
-    raise RuntimeError(f"no Keras backend installed: install one of {PREFERENCE} (e.g. pip install 'asr[jax]')")
+    if required:
+        raise MissingDependency(f"no Keras backend is installed: {BACKEND_HINT}")
+    return None

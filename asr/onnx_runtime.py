@@ -1,5 +1,5 @@
 """Run an exported ``.onnx`` acoustic model with ONNX Runtime and NumPy only: no Keras,
-TensorFlow, JAX or torch is imported (``pip install "asr[onnx]"``).
+TensorFlow, JAX or torch is imported (``pip install "keras-asr[onnx]"``).
 
 ``OnnxModel`` has what ``asr.inference.transcribe`` uses of a Keras ``AcousticModel``
 (``vocabulary``, ``feature_config``, ``output_lengths``, ``predict_on_batch``), so::
@@ -45,7 +45,7 @@ class OnnxModel:
         try:
             import onnxruntime
         except ImportError:
-            raise ConfigError("running .onnx models needs onnxruntime: pip install \"asr[onnx]\"") from None
+            raise ConfigError("running .onnx models needs onnxruntime: pip install \"keras-asr[onnx]\"") from None
         path = os.fspath(path)
         if os.path.isdir(path):
             raise IsADirectoryError(f"model path {path!r} is a directory, not an .onnx file")

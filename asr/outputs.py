@@ -33,6 +33,19 @@ def output_paths(inputs, output_dir, extension):
             for given, stem, rel in zip(inputs, stems, relative)}
 
 
+def check_output_file(path, overwrite, name):
+    """Refuse (``ConfigError``) an output file that exists without ``overwrite``, or that
+    cannot be written: a folder, or in a folder that is a file."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{name} {str(path)!r} is a folder, not a file")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{name} {str(path)!r} exists: pass --overwrite to replace it")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise ConfigError(f"{name} {str(path)!r} cannot be written ({parent} is not a writable folder)")
+
+
 def check_output_dir(output_dir, targets, overwrite=False):
     """Refuse (``ConfigError``, before any work) an output folder that is a file or cannot be
     written, a target that already exists (a file or a link) unless ``overwrite``, and a

@@ -2,7 +2,7 @@
 segments of at most ``max_seconds`` at pauses.
 
 Reading is ``asr.audio.stream_audio`` (blocks, checks, truncation warning). A pause is a
-gap between the non-silent intervals that ``librosa.effects.split`` finds
+gap between the non-silent intervals that ``asr.dsp.nonsilent_intervals`` finds
 (``top_db`` below the buffer's peak); among the pauses after ``min_seconds`` the longest
 is chosen and the cut falls in its middle. Where no pause exists, the audio is cut hard at
 ``max_seconds`` and the next segment starts ``overlap_seconds`` earlier; the transcripts are
@@ -17,6 +17,7 @@ import dataclasses
 
 import numpy as np
 
+from asr import dsp
 from asr.audio import AudioError, stream_audio
 from asr.errors import ConfigError
 
@@ -45,10 +46,8 @@ class Segment:
 
 def _pause_cut(audio, sample_rate, min_samples, top_db):
     """Sample index in the middle of the longest pause after ``min_samples``, or None."""
-    import librosa
-
-    voiced = librosa.effects.split(audio, top_db=top_db, frame_length=VAD_FRAME * sample_rate // 16000,
-                                   hop_length=VAD_HOP * sample_rate // 16000)
+    voiced = dsp.nonsilent_intervals(audio, top_db, frame_length=VAD_FRAME * sample_rate // 16000,
+                                     hop_length=VAD_HOP * sample_rate // 16000)
     gaps = [(start - end, (end + start) // 2) for (_, end), (start, _) in zip(voiced[:-1], voiced[1:])
             if (end + start) // 2 >= min_samples]
     if len(voiced) and voiced[-1][1] < len(audio) and voiced[-1][1] >= min_samples:  # trailing silence

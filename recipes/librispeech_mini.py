@@ -32,7 +32,6 @@ from asr.cli import add_dataclass_arguments, dataclass_from_args, run_script  # 
 from asr.config import TrainConfig  # noqa: E402
 from asr.keras_backend import choose_backend  # noqa: E402
 
-DEFAULT_DOWNLOAD = pathlib.Path.home() / ".cache" / "asr" / "mini_librispeech"
 RECIPE = dict(  # the small-data configuration (see README: chosen by speaker-disjoint experiments): a small 2-D
     # conv front end (16 filters, 5 x 11 time x mel kernels, stride 2 x 2 twice: 4x fewer recurrent steps) and
     # BiGRU 256 x 2; 18 epochs of ~96 min of audio x 3 speeds fit an hour on 2 CPU cores (README: measured);
@@ -49,7 +48,8 @@ LM_ORDER = 3
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", help="LibriSpeech-layout folder (default: download Mini LibriSpeech)")
-    p.add_argument("--download-dir", default=str(DEFAULT_DOWNLOAD))
+    p.add_argument("--download-dir", help="where Mini LibriSpeech is downloaded (default: $ASR_DOWNLOAD_DIR or the "
+                                          "checkout's data/ folder, then mini-librispeech/)")
     p.add_argument("--test-speakers", type=int, default=1, help="held-out speakers drawn at random (no dev-clean-2)")
     p.add_argument("--test-speaker", action="append", default=[], metavar="ID",
                    help="hold out this speaker (repeatable; instead of --test-speakers)")

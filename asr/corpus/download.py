@@ -1,4 +1,5 @@
-"""Download with checksum verification and safe tar extraction (Mini LibriSpeech, OpenSLR 31)."""
+"""Downloads of catalogued corpora (``asr.corpus.catalogue``): checksum-verified archives,
+safe tar extraction, and the Mini LibriSpeech recipe's sources."""
 
 import hashlib
 import os
@@ -9,14 +10,10 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from asr.errors import AsrError, ConfigError
+from asr.corpus.catalogue import default_download_dir, get_corpus
+from asr.errors import AsrError
 
-MINI_LIBRISPEECH = {  # subset -> (url, md5), from openslr.org/31 md5sum.txt
-    "train-clean-5": ("https://www.openslr.org/resources/31/train-clean-5.tar.gz",
-                      "5df7d4e78065366204ca6845bb08f490"),
-    "dev-clean-2": ("https://www.openslr.org/resources/31/dev-clean-2.tar.gz",
-                    "6d7ab67ac6a1d2c993d050e16d61080d"),
-}
+MINI_LIBRISPEECH = "mini-librispeech"  # the recipe's corpus in the catalogue
 CHUNK_BYTES = 1 << 20  # 1 MiB read/hash chunks
 TIMEOUT_SECONDS = 30
 
@@ -25,18 +22,28 @@ class DownloadError(AsrError, RuntimeError):
     """A download that failed, or an archive that did not verify; the message says what to do."""
 
 
-def md5sum(path):
-    digest = hashlib.md5()
+def file_digest(path, kind="sha256"):
+    digest = hashlib.new(kind)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK_BYTES), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def download(url, path, md5=None, progress=True):
-    """Download ``url`` to ``path`` (via a temporary file) and verify its md5 if given."""
+def md5sum(path):
+    return file_digest(path, "md5")
+
+
+def _matches(path, checksums):
+    return all(file_digest(path, kind) == value for kind, value in checksums.items())
+
+
+def download(url, path, md5=None, progress=True, sha256=None):
+    """Download ``url`` to ``path`` (via a temporary file) and verify its checksums if given
+    (a file already at ``path`` that verifies is kept)."""
     path = pathlib.Path(path)
-    if path.is_file() and (md5 is None or md5sum(path) == md5):
+    checksums = {kind: value for kind, value in (("sha256", sha256), ("md5", md5)) if value}
+    if path.is_file() and _matches(path, checksums):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
@@ -53,9 +60,10 @@ def download(url, path, md5=None, progress=True):
     except (urllib.error.URLError, OSError) as error:
         tmp.unlink(missing_ok=True)
         raise DownloadError(f"could not download {url}: {error}") from None
-    if md5 is not None and md5sum(tmp) != md5:
+    if not _matches(tmp, checksums):
         tmp.unlink(missing_ok=True)
-        raise DownloadError(f"checksum mismatch for {url}: expected md5 {md5}; the partial file was removed")
+        expected = ", ".join(f"{kind} {value}" for kind, value in checksums.items())
+        raise DownloadError(f"checksum mismatch for {url}: expected {expected}; the downloaded file was removed")
     os.replace(tmp, path)
     return path
 
@@ -113,39 +121,50 @@ def safe_extract(archive, destination):
     return destination
 
 
-def fetch_mini_librispeech(root, subsets=tuple(MINI_LIBRISPEECH), progress=True):
-    """Download and extract Mini LibriSpeech into ``root``; returns ``root/LibriSpeech``.
+def fetch(name, parts=None, root=None, progress=True):
+    """Download and extract the catalogued corpus ``name`` (``parts``: names, default all)
+    into ``root`` (default ``default_download_dir() / name``); returns the extracted folders.
 
-    Subsets already extracted are not fetched again. Without network access this raises
-    ``DownloadError`` explaining how to point ``--data-dir`` at local data instead.
+    A part already extracted is not fetched again; a verified archive already in ``root``
+    is not downloaded again. Without network access this raises ``DownloadError`` naming
+    the URL and where to put the archive, or its extracted folder, by hand.
     """
-    root = pathlib.Path(root)
-    for subset in subsets:
-        if subset not in MINI_LIBRISPEECH:
-            raise ConfigError(f"subset={subset!r} must be one of {sorted(MINI_LIBRISPEECH)}")
-        if (root / "LibriSpeech" / subset).is_dir():
-            continue
-        url, md5 = MINI_LIBRISPEECH[subset]
-        archive = root / f"{subset}.tar.gz"
-        try:
-            download(url, archive, md5, progress)
-        except DownloadError as error:
-            raise DownloadError(
-                f"{error}\nMini LibriSpeech could not be downloaded. Download {url} yourself and "
-                f"extract it under {root}, or pass --data-dir pointing at any folder in the LibriSpeech "
-                f"layout (SPK/CHAPTER/SPK-CHAPTER-NNNN.flac + SPK-CHAPTER.trans.txt)."
-            ) from None
-        tmp = root / f".{subset}.extracted"
-        shutil.rmtree(tmp, ignore_errors=True)
-        safe_extract(archive, tmp)
-        (root / "LibriSpeech").mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(tmp / "LibriSpeech" / subset, root / "LibriSpeech" / subset)
-        except FileNotFoundError:
-            raise DownloadError(f"{archive} holds no LibriSpeech/{subset} folder") from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return root / "LibriSpeech"
+    corpus = get_corpus(name)
+    if not corpus.parts:
+        raise DownloadError(f"{name} cannot be downloaded directly: {corpus.manual}")
+    root = pathlib.Path(root) if root is not None else default_download_dir() / name
+    folders = []
+    for part in [corpus.part(p) for p in (parts or corpus.parts)]:
+        target = root / part.extracts
+        if not target.is_dir():
+            _fetch_part(part, root, target, progress)
+        folders.append(target)
+    return folders
+
+
+def _fetch_part(part, root, target, progress):
+    archive = root / part.url.rsplit("/", 1)[1]
+    try:
+        download(part.url, archive, md5=part.md5, progress=progress, sha256=part.sha256)
+    except DownloadError as error:
+        raise DownloadError(f"{error}; to install it by hand, put the archive at {archive} (it is checked "
+                            f"against its checksum) or extract it so that {target} exists") from None
+    staging = root / f".{part.name}.extracted"
+    shutil.rmtree(staging, ignore_errors=True)
+    safe_extract(archive, staging)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / part.extracts, target)
+    except FileNotFoundError:
+        raise DownloadError(f"{archive} holds no {part.extracts} folder") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def fetch_mini_librispeech(root, subsets=None, progress=True):
+    """Download and extract Mini LibriSpeech into ``root``; returns ``root/LibriSpeech``."""
+    fetch(MINI_LIBRISPEECH, subsets, root, progress)
+    return pathlib.Path(root) / "LibriSpeech"
 
 
 def resolve_mini_librispeech(data_dir=None, download_dir=None, progress=True):
@@ -155,15 +174,20 @@ def resolve_mini_librispeech(data_dir=None, download_dir=None, progress=True):
     (anywhere below it); otherwise the whole folder as training data and ``dev_source=None``
     (the caller holds out speakers). Without ``data_dir``: download into ``download_dir``.
     """
+    subsets = list(get_corpus(MINI_LIBRISPEECH).parts)  # train-clean-5, dev-clean-2
     if data_dir is None:
-        root = fetch_mini_librispeech(download_dir, progress=progress)
-        return root / "train-clean-5", root / "dev-clean-2"
+        try:
+            root = fetch_mini_librispeech(download_dir or default_download_dir() / MINI_LIBRISPEECH, progress=progress)
+        except DownloadError as error:
+            raise DownloadError(f"{error}; or pass --data-dir: any folder in the LibriSpeech layout "
+                                "(SPK/CHAPTER/SPK-CHAPTER-NNNN.flac + SPK-CHAPTER.trans.txt)") from None
+        return root / subsets[0], root / subsets[1]
     data_dir = pathlib.Path(data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"--data-dir {str(data_dir)!r} is not a folder")
-    found = {name: next(iter(sorted(data_dir.rglob(name))), None) for name in MINI_LIBRISPEECH}
-    if all(path is not None and path.is_dir() for path in found.values()):
-        return found["train-clean-5"], found["dev-clean-2"]
+    found = [next(iter(sorted(data_dir.rglob(name))), None) for name in subsets]
+    if all(path is not None and path.is_dir() for path in found):
+        return found[0], found[1]
     if not any(data_dir.rglob("*.trans.txt")):
         raise FileNotFoundError(f"--data-dir {str(data_dir)!r} holds no LibriSpeech transcripts (*.trans.txt)")
     return data_dir, None

@@ -1,27 +1,104 @@
-"""Downloads and archive extraction: checksums, offline failure, traversal refused."""
+"""Downloads and archive extraction: the catalogue, checksums, offline failure, traversal refused."""
 
 import io
+import json
 import pathlib
+import subprocess
+import sys
 import tarfile
 
 import pytest
+from conftest import ROOT
 
+from asr.corpus import download as download_module
+from asr.corpus.catalogue import Corpus, Part, default_download_dir, load_catalogue, parse_corpus
 from asr.corpus.download import (
-    MINI_LIBRISPEECH,
     DownloadError,
     download,
-    fetch_mini_librispeech,
+    fetch,
+    file_digest,
     md5sum,
     resolve_mini_librispeech,
     safe_extract,
 )
+from asr.errors import ConfigError, CorruptFileError
 
 
-def test_download_fails_clearly_without_network(tmp_path, monkeypatch):
-    monkeypatch.setitem(MINI_LIBRISPEECH, "dev-clean-2", ("http://127.0.0.1:9/dev-clean-2.tar.gz", "0" * 32))
-    with pytest.raises(DownloadError, match="--data-dir"):
-        fetch_mini_librispeech(tmp_path, subsets=("dev-clean-2",), progress=False)
+def _corpus(url, sha256, name="toy"):
+    part = Part("dev", url, extracts="Toy/dev", size_mb=0.001, hours=0.0, sha256=sha256)
+    return Corpus(name, "a toy corpus", "https://example.org", "CC0", "none", "librispeech", {"dev": part})
+
+
+def test_fetch_verifies_extracts_and_reuses(tmp_path, monkeypatch):
+    archive = _tar(tmp_path / "dev.tar.gz", ("Toy/dev/1/2/1-2.trans.txt", "file", b"1-2-0001 HELLO\n"))
+    toy = _corpus(archive.as_uri(), file_digest(archive))
+    monkeypatch.setattr(download_module, "get_corpus", lambda name: toy)
+    (folder,) = fetch("toy", root=tmp_path / "data", progress=False)
+    assert folder == tmp_path / "data" / "Toy" / "dev" and (folder / "1/2/1-2.trans.txt").is_file()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["Toy", "dev.tar.gz"]  # no staging left
+    archive.unlink()  # extracted already: nothing is fetched again
+    assert fetch("toy", ["dev"], root=tmp_path / "data", progress=False) == [folder]
+    with pytest.raises(ConfigError, match="toy has no part 'test'; parts: dev"):
+        fetch("toy", ["test"], root=tmp_path / "data", progress=False)
+
+
+def test_download_fails_in_one_line_naming_url_and_where_to_put_it(tmp_path, monkeypatch):
+    toy = _corpus("http://127.0.0.1:9/dev.tar.gz", "0" * 64)
+    monkeypatch.setattr(download_module, "get_corpus", lambda name: toy)
+    with pytest.raises(DownloadError) as error:
+        fetch("toy", root=tmp_path, progress=False)
+    message = str(error.value)
+    assert "\n" not in message and "http://127.0.0.1:9/dev.tar.gz" in message
+    assert f"put the archive at {tmp_path / 'dev.tar.gz'}" in message and str(tmp_path / "Toy" / "dev") in message
     assert not list(tmp_path.glob("*.part"))
+    monkeypatch.setattr(download_module, "get_corpus", lambda name: toy)
+    with pytest.raises(DownloadError, match="--data-dir"):  # the recipe adds its own way out
+        resolve_mini_librispeech(download_dir=tmp_path, progress=False)
+
+
+def test_the_catalogue_is_complete_and_checked():
+    corpora = load_catalogue()
+    assert {"mini-librispeech", "librispeech", "ljspeech", "commonvoice"} <= set(corpora)
+    for corpus in corpora.values():
+        assert corpus.license and corpus.citation and corpus.homepage.startswith("https://")
+        assert corpus.parts or "login" in corpus.manual or "signing in" in corpus.manual
+    assert set(corpora["librispeech"].parts) >= {"train-clean-100", "dev-clean", "test-clean", "test-other"}
+    assert all(part.sha256 for part in corpora["librispeech"].parts.values())
+    good = json.loads((ROOT / "data" / "catalogue" / "ljspeech.json").read_text())
+    bad = {"no checksum": {"sha256": None}, "http": {"url": "http://x.org/a.tgz"}, "escape": {"extracts": "../up"},
+           "short sha": {"sha256": "abc"}}
+    for change in bad.values():
+        raw = json.loads(json.dumps(good))
+        raw["parts"]["LJSpeech-1.1"].update(change)
+        with pytest.raises(CorruptFileError, match="ljspeech.json"):
+            parse_corpus(json.dumps(raw), "ljspeech.json")
+    with pytest.raises(CorruptFileError, match="names must match"):
+        parse_corpus(json.dumps(good), "other.json")
+    with pytest.raises(CorruptFileError, match="x.json"):
+        parse_corpus("{not json", "x.json")
+
+
+def test_download_dir_default_and_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASR_DOWNLOAD_DIR", str(tmp_path))
+    assert default_download_dir() == tmp_path
+    monkeypatch.delenv("ASR_DOWNLOAD_DIR")
+    assert default_download_dir() == ROOT / "data"  # a checkout: its git-ignored data/ folder
+
+
+def test_data_download_command(tmp_path):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "asr", "data", "download", *args], capture_output=True,
+                              text=True, cwd=ROOT, env={"ASR_DOWNLOAD_DIR": str(tmp_path), "PATH": ""})
+
+    listing = cli("--list")
+    assert listing.returncode == 0 and "mini-librispeech: Mini LibriSpeech" in listing.stdout
+    assert "train-clean-100: 100.6 h" in listing.stdout and "signing in" in listing.stdout
+    unknown = cli("nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == ("asr data download: error: no corpus 'nope' in the catalogue; known: "
+                                      "commonvoice, librispeech, ljspeech, mini-librispeech")
+    manual = cli("commonvoice")
+    assert manual.returncode == 2 and "commonvoice.mozilla.org" in manual.stderr
 
 
 def test_checksum_mismatch_removes_file(tmp_path):
@@ -90,7 +167,7 @@ def test_safe_extract_writes_regular_files_and_folders(tmp_path):
 
 def test_resolve_mini_librispeech(tmp_path, librispeech_dir):
     assert resolve_mini_librispeech(librispeech_dir) == (librispeech_dir, None)
-    for subset in MINI_LIBRISPEECH:
+    for subset in ("train-clean-5", "dev-clean-2"):
         (tmp_path / "LibriSpeech" / subset).mkdir(parents=True)
     train, dev = resolve_mini_librispeech(tmp_path)
     assert train.name == "train-clean-5" and dev.name == "dev-clean-2"
