@@ -114,7 +114,7 @@ def test_every_argument_has_help_with_its_default():
     from asr.cli import make_parser
 
     subcommands = make_parser()._subparsers._group_actions[0].choices
-    assert set(subcommands) == {"data", "train", "evaluate", "transcribe", "export"}
+    assert set(subcommands) == {"data", "data-download", "train", "evaluate", "transcribe", "export"}
     for name, parser in subcommands.items():
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction):
