@@ -6,8 +6,10 @@ transcription of ONNX models must stay Keras-free (and the command line picks th
 before Keras loads), so ``import asr`` cannot import those modules itself. Instead:
 
 - Keras already imported: the modules are imported now;
-- otherwise a one-shot import hook waits for the first ``import keras`` (by anyone) and
-  imports them right after Keras has finished loading.
+- otherwise a one-shot import hook waits for the first ``import keras`` and imports them
+  right after Keras has finished loading. When that import came from one of the toolkit's
+  own modules while it was loading, importing them then would be circular: they are
+  imported instead at Keras' first lookup of an ``asr>`` name it does not know.
 
 Either way ``import asr; keras.saving.load_model("model.keras")`` works, as with keras-hub.
 """
@@ -25,6 +27,12 @@ def register_keras_objects():
     """Import the modules whose classes a saved model may name (needs Keras)."""
     for name in REGISTERING_MODULES:
         importlib.import_module(name)
+
+
+def _toolkit_module_loading():
+    """Whether an ``asr`` module is being imported right now (its body still running)."""
+    return any(name.partition(".")[0] == "asr" and getattr(getattr(module, "__spec__", None), "_initializing", False)
+               for name, module in list(sys.modules.items()) if module is not None)
 
 
 class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
@@ -50,6 +58,9 @@ class _LoaderThenRegister(importlib.abc.Loader):
 
     def exec_module(self, module):
         self.loader.exec_module(module)
+        if _toolkit_module_loading():
+            _register_at_first_lookup()
+            return
         try:
             register_keras_objects()
         except Exception as error:  # never let the toolkit break the user's `import keras`
@@ -57,6 +68,26 @@ class _LoaderThenRegister(importlib.abc.Loader):
 
     def __getattr__(self, name):  # is_package, get_resource_reader, ...: the real loader's
         return getattr(self.loader, name)
+
+
+def _register_at_first_lookup():
+    """Wrap Keras' registry lookup so that an unknown ``asr>NAME`` imports the registering
+    modules once, then asks again (Keras' deserializer calls the lookup through its module)."""
+    try:
+        from keras.src.saving import object_registration as registry
+    except ImportError:  # another Keras layout: the toolkit's import chain registers what it loads
+        return
+    original = registry.get_registered_object
+
+    def get_registered_object(name, custom_objects=None, module_objects=None):
+        found = original(name, custom_objects, module_objects)
+        if found is None and isinstance(name, str) and name.startswith("asr>"):
+            registry.get_registered_object = original
+            register_keras_objects()
+            found = original(name, custom_objects, module_objects)
+        return found
+
+    registry.get_registered_object = get_registered_object
 
 
 def install():
