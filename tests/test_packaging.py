@@ -48,6 +48,15 @@ def test_keras_load_model_finds_asr_classes_after_import_asr(small_model_path):
         assert run_python(code).split() == expected, imports
 
 
+def test_registration_imports_every_module_that_registers_a_class():
+    registering = sorted(".".join(path.relative_to(ROOT).with_suffix("").parts)
+                         for path in (ROOT / "asr").rglob("*.py")
+                         if "register_keras_serializable" in path.read_text(encoding="utf-8"))
+    code = ("import sys, keras; from asr.registration import register_keras_objects; register_keras_objects(); "
+            f"print([m for m in {registering!r} if m not in sys.modules])")
+    assert run_python(code).strip().splitlines()[-1] == "[]"
+
+
 def test_without_a_backend_each_command_names_the_extra(tmp_path):
     code = HIDE_FRAMEWORKS + f"""
 from asr.cli import main
