@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -37,9 +38,8 @@ def test_a_new_run_refuses_a_folder_holding_a_run(tiny_corpus, finished_run):  #
     assert snapshot(finished_run) == before
 
 
-def test_overwrite_deletes_only_the_runs_files(tiny_corpus, tmp_path):  # noqa: F811
-    train(config(tiny_corpus, tmp_path, epochs=2), verbose=0)
-    run = tmp_path / "run"
+def test_overwrite_deletes_only_the_runs_files(tiny_corpus, finished_run, tmp_path):  # noqa: F811
+    run = shutil.copytree(finished_run, tmp_path / "run")  # a copy: the module's run stays as it was
     (run / "notes.txt").write_text("mine")
     (run / ".model.123.tmp.keras").write_bytes(b"left by a killed process")
     train(config(tiny_corpus, tmp_path, epochs=1, model="rnn", model_params={"units": 8}), overwrite=True, verbose=0)
@@ -48,9 +48,9 @@ def test_overwrite_deletes_only_the_runs_files(tiny_corpus, tmp_path):  # noqa: 
     assert json.loads((run / "config.json").read_text())["model"] == "rnn" and read_state(run)["epoch"] == 0
 
 
-def test_a_replaced_run_killed_before_its_first_epoch_cannot_resume_the_old_one(tiny_corpus, tmp_path,  # noqa: F811
-                                                                                 monkeypatch):
-    train(config(tiny_corpus, tmp_path, epochs=1), verbose=0)
+def test_a_replaced_run_killed_before_its_first_epoch_cannot_resume_the_old_one(tiny_corpus, finished_run,  # noqa: F811
+                                                                                 tmp_path, monkeypatch):
+    shutil.copytree(finished_run, tmp_path / "run")
 
     class Crash(Exception):
         pass
