@@ -110,7 +110,8 @@ def main(argv=None):
             key: round(rows["this"][key] / rows["reference"][key], 3)
             for key in ("venv_mb", "install_s", "import_asr_s", "transcribe_cold_s", "transcribe_warm_s")}
     report.update(python=platform.python_version(), cpus=os.cpu_count(),
-                  date=datetime.date.today().isoformat(), command=shlex.join(["python", *sys.argv]))
+                  device=platform.processor() or platform.machine(), date=datetime.date.today().isoformat(),
+                  command=shlex.join(["python", *sys.argv]))
     print(json.dumps(report, indent=2))
     if not args.smoke:
         write_result(args.output, report)
