@@ -182,4 +182,4 @@ def resample(audio, orig_sample_rate, sample_rate):
     """Resample float32 mono ``audio`` from ``orig_sample_rate`` to ``sample_rate`` Hz."""
     if orig_sample_rate == sample_rate:
         return np.ascontiguousarray(audio, dtype=np.float32)
-    return dsp.resample(np.asarray(audio, np.float32), orig_sample_rate, sample_rate).astype(np.float32, copy=False)
+    return dsp.resample(np.asarray(audio, np.float32), orig_sample_rate, sample_rate)

@@ -86,7 +86,7 @@ def make_parser():
     parser = argparse.ArgumentParser(prog="asr", description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, and tracebacks for errors")
     parser.add_argument("--version", action="version", version=f"asr {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{data,train,evaluate,transcribe,export}")
+    sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="inspect corpora without training: layout, utterances, hours, speakers, "
                                        "durations, what is skipped and why; 'asr data download NAME' fetches a "
@@ -159,6 +159,8 @@ def make_parser():
     export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file")
     export.add_argument("model", help=".keras model")
     export.add_argument("output", help=".onnx file to write")
+    # the usage line lists the commands; data-download is typed (and documented) as "asr data download"
+    sub.metavar = "{" + ",".join(name for name in sub.choices if name != "data-download") + "}"
     return parser
 
 
@@ -376,8 +378,7 @@ def main(argv=None):
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     command = {"data": run_data, "data-download": run_data_download, "train": run_train, "evaluate": run_evaluate,
-               "transcribe": run_transcribe,
-               "export": run_export}[args.command]
+               "transcribe": run_transcribe, "export": run_export}[args.command]
     name = f"asr {args.command.replace('-', ' ')}"  # data-download is "asr data download"
     try:
         status = command(args)
