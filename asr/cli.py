@@ -1,5 +1,5 @@
-"""Command line: ``asr data``, ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export``
-(also ``python -m asr``).
+"""Command line: ``asr data``, ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export``,
+``asr lm build`` (also ``python -m asr``).
 
 ``asr train`` has one flag per ``TrainConfig`` field (``--batch-size`` -> ``batch_size``).
 Without ``KERAS_BACKEND`` set, the fastest installed backend is used (JAX, then TensorFlow,
@@ -15,7 +15,7 @@ import pathlib
 import sys
 import typing
 
-from asr import outputs
+from asr import cli_lm, outputs
 from asr.corpus.sources import LAYOUTS
 from asr.errors import AsrError, ConfigError
 from asr.keras_backend import choose_backend, missing_dependency
@@ -156,6 +156,7 @@ def make_parser():
     transcribe.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _decoder_arguments(transcribe)
 
+    cli_lm.add_parser(sub)
     export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file")
     export.add_argument("model", help=".keras model")
     export.add_argument("output", help=".onnx file to write")
@@ -378,8 +379,9 @@ def main(argv=None):
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     command = {"data": run_data, "data-download": run_data_download, "train": run_train, "evaluate": run_evaluate,
-               "transcribe": run_transcribe, "export": run_export}[args.command]
+               "transcribe": run_transcribe, "export": run_export, "lm": cli_lm.run_build}[args.command]
     name = f"asr {args.command.replace('-', ' ')}"  # data-download is "asr data download"
+    name += f" {args.lm_command}" if args.command == "lm" else ""
     try:
         status = command(args)
     except USER_ERRORS as error:

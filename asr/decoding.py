@@ -105,6 +105,12 @@ class BeamSearchDecoder:
         logits, lengths = check_logits(logits, lengths)
         return [self.decode_one(log_softmax(lg[:n])) for lg, n in zip(logits, lengths)]
 
+    def set_weights(self, lm_weight, word_bonus):
+        """Use another LM weight and word bonus (cached LM scores are kept)."""
+        check_beam_options(self.beam_width, lm_weight, word_bonus)
+        self.lm_weight, self.word_bonus = lm_weight, word_bonus
+        return self
+
     # === word-level scoring ===
     def _word_score(self, words, word):
         """LM + bonus score of appending ``word`` after the word tuple ``words``; None if banned."""
@@ -270,12 +276,21 @@ def make_decoder(decoder, vocabulary, beam_width=32, lm=None, lm_weight=0.5, wor
                              lexicon=lexicon)
 
 
-def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam_width=16,
-                     lm_weights=(0.0, 0.3, 0.6, 1.0), word_bonuses=(0.0, 1.0, 2.0)):
+LM_WEIGHTS = (0.0, 0.3, 0.6, 1.0)  # the NumPy search's grid (a few points: it is slow)
+WORD_BONUSES = (0.0, 1.0, 2.0)
+WIDE_LM_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5)  # the compiled search's: ~10x faster, so a wider grid; a real LM
+WIDE_WORD_BONUSES = (-1.0, 0.0, 1.0, 2.0, 3.0)  # (KN on ~0.4M words) wants weights of 1-2 with a lexicon
+
+
+def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam_width=16, lm_weights=None,
+                     word_bonuses=None, engine="numpy"):
     """Grid-search ``lm_weight`` x ``word_bonus`` on dev data by WER.
 
     Args:
         logits: unpadded ``(frames, vocab)`` arrays; references: their transcripts.
+        lm, lexicon, engine: as for ``make_decoder`` (an LM path is read once).
+        lm_weights, word_bonuses: the grid (default: ``LM_WEIGHTS`` x ``WORD_BONUSES`` for the
+            NumPy engine, ``WIDE_*`` for the compiled one).
     Returns:
         ``(best, table)``: the best ``{"lm_weight", "word_bonus", "wer"}`` and every grid point.
     """
@@ -283,12 +298,16 @@ def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam
 
     if len(logits) != len(references) or not logits:
         raise ConfigError(f"need as many logits ({len(logits)}) as references ({len(references)}), at least one")
+    decoder = make_decoder("beam", vocabulary, beam_width, lm=lm, lexicon=lexicon, engine=engine)
+    wide = type(decoder).__name__ == "FlashlightBeamDecoder"
+    lm_weights = lm_weights or (WIDE_LM_WEIGHTS if wide else LM_WEIGHTS)
+    word_bonuses = word_bonuses or (WIDE_WORD_BONUSES if wide else WORD_BONUSES)
+    log_probs = [log_softmax(lg) for lg in logits]
     table = []
     for weight in (lm_weights if lm is not None else (0.0,)):
         for bonus in word_bonuses:
-            decoder = BeamSearchDecoder(vocabulary, beam_width, lm=lm, lm_weight=weight, word_bonus=bonus,
-                                        lexicon=lexicon)
-            hypotheses = [decoder.decode_one(log_softmax(lg)) for lg in logits]
+            decoder.set_weights(weight, bonus)  # the LM and lexicon are read once
+            hypotheses = [decoder.decode_one(lp) for lp in log_probs]
             table.append({"lm_weight": weight, "word_bonus": bonus,
                           "wer": word_errors(references, hypotheses).rate})
     return min(table, key=lambda row: row["wer"]), table

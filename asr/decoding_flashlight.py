@@ -116,9 +116,9 @@ class FlashlightBeamDecoder:
         if lexicon is None:
             raise ConfigError("the compiled decoder decodes words: give an LM or a lexicon (without either, "
                               "use the NumPy prefix search, engine='numpy')")
-        self.blank = 0
-        self.decoder = self._lexicon_decoder(fl, list(lexicon), lm_path, lm_weight, word_bonus, unk_score,
-                                             beam_threshold)
+        self.blank, self.unk_score, self.beam_threshold = 0, unk_score, beam_threshold
+        self._build_trie(fl, list(lexicon), lm_path)
+        self.set_weights(lm_weight, word_bonus)
 
     def _lm_path(self, lm):
         if lm is None or isinstance(lm, (str, os.PathLike)):
@@ -131,7 +131,8 @@ class FlashlightBeamDecoder:
         lm.write_arpa(path)
         return str(path)
 
-    def _lexicon_decoder(self, fl, lexicon, lm_path, lm_weight, word_bonus, unk_score, beam_threshold):
+    def _build_trie(self, fl, lexicon, lm_path):
+        """The LM and the lexicon's spelling trie (smeared with each word's unweighted LM score)."""
         from flashlight.lib.text.dictionary import Dictionary
 
         symbols = set(self.vocabulary.symbols)
@@ -153,12 +154,20 @@ class FlashlightBeamDecoder:
             index = word_dict.get_index(word)
             trie.insert(list(self.vocabulary.encode(word)) + [sil], index, lm.score(start, index)[1])
         trie.smear(fl.SmearingMode.MAX)
-        self.words = word_dict
+        self.words, self._fl, self._lm, self._trie = word_dict, fl, lm, trie
+
+    def set_weights(self, lm_weight, word_bonus):
+        """Use another LM weight and word bonus; the LM and the trie are kept, so tuning is cheap."""
+        check_beam_options(self.beam_width, lm_weight, word_bonus)
+        fl, unk = self._fl, self.unk_score
         options = fl.LexiconDecoderOptions(self.beam_width, min(BEAM_SIZE_TOKEN, self.vocabulary.size),
-                                           beam_threshold, lm_weight * LN10, word_bonus,
-                                           unk_score if math.isfinite(unk_score) else -math.inf, 0.0, LOG_ADD,
+                                           self.beam_threshold, lm_weight * LN10, word_bonus,
+                                           unk if math.isfinite(unk) else -math.inf, 0.0, LOG_ADD,
                                            fl.CriterionType.CTC)
-        return fl.LexiconDecoder(options, trie, lm, sil, self.blank, word_dict.get_index("<unk>"), [], False)
+        self.lm_weight, self.word_bonus = lm_weight, word_bonus
+        self.decoder = fl.LexiconDecoder(options, self._trie, self._lm, self.sil, self.blank,
+                                         self.words.get_index("<unk>"), [], False)
+        return self
 
     def decode(self, logits, lengths=None):
         logits, lengths = check_logits(logits, lengths)

@@ -9,7 +9,7 @@ import collections
 
 import numpy as np
 
-from asr.decoding import BeamSearchDecoder, make_decoder, tune_beam_search
+from asr.decoding import make_decoder, tune_beam_search
 from asr.errors import DataError
 from asr.inference import decode_logits, predict_logits
 from asr.metrics import char_errors, edit_counts, word_errors
@@ -96,19 +96,24 @@ def evaluate(model, entries, decoder="greedy", batch_size=16, cache_dir=None, na
                             alignment_plot, all_rows, sources)["decoder"]
 
 
-def evaluate_with_lm(model, dev_entries, corpora, lm=None, lexicon=None, beam_width=32, cache_dir=None):
+def evaluate_with_lm(model, dev_entries, corpora, lm=None, lexicon=None, beam_width=32, cache_dir=None,
+                     engine="auto"):
     """Tune the LM beam search (``lm_weight``, ``word_bonus``) on dev, then score every corpus.
 
-    Returns ``{"tuning": {...}, corpus_name: {"greedy": report, "beam": report}}``; "beam" uses
-    the tuned settings (with ``lm``/``lexicon`` when given).
+    ``lm``: an ``NGramLM`` or an ARPA path; ``engine``: as for ``make_decoder`` (``"auto"``: the
+    compiled flashlight search when installed). Returns ``{"tuning": {...}, corpus_name:
+    {"greedy": report, "beam": report}}``; "beam" uses the tuned settings.
     """
     data, logits = corpus_logits(model, dev_entries, cache_dir=cache_dir, name="dev")
     step = max(1, len(logits) // TUNING_UTTERANCES)
+    beam = make_decoder("beam", model.vocabulary, beam_width, lm=lm, lexicon=lexicon, engine=engine)
+    compiled = type(beam).__name__ == "FlashlightBeamDecoder"  # fast enough to tune at the full width
     best, table = tune_beam_search(logits[::step], [e["text"] for e in data.entries][::step], model.vocabulary,
-                                   lm=lm, lexicon=lexicon, beam_width=min(beam_width, 16))
-    beam = BeamSearchDecoder(model.vocabulary, beam_width, lm=lm, lm_weight=best["lm_weight"],
-                             word_bonus=best["word_bonus"], lexicon=lexicon)
-    results = {"tuning": {"best": best, "grid": table, "dev_utterances": len(logits[::step])}}
+                                   lm=lm, lexicon=lexicon, beam_width=beam_width if compiled else min(beam_width, 16),
+                                   engine=engine)
+    beam.set_weights(best["lm_weight"], best["word_bonus"])
+    results = {"tuning": {"best": best, "grid": table, "dev_utterances": len(logits[::step]),
+                          "engine": type(beam).__name__}}
     for name, entries in corpora.items():
         results[name] = compare_decoders(model, entries, {"greedy": "greedy", "beam": beam}, cache_dir=cache_dir,
                                          name=name)

@@ -1,4 +1,4 @@
-"""Word n-gram language model: interpolated Kneser-Ney estimation, ARPA read/write, queries.
+"""Word n-gram language model: modified Kneser-Ney estimation, ARPA read/write, queries.
 
 >>> lm = NGramLM.train(["the cat sat", "the dog sat"], order=3)
 >>> lm.log_prob("sat", ("the", "cat"))   # natural log
@@ -13,11 +13,11 @@ import collections
 import math
 import pathlib
 
-from asr.errors import ConfigError, CorruptFileError
+from asr.errors import CorruptFileError
+from asr.files import write_text_atomic
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
-DISCOUNT = 0.75  # Kneser-Ney absolute discount (Chen & Goodman's single-D estimate is ~0.7-0.8)
-LOG10_ZERO = -99.0  # ARPA's "impossible" (used for <s>, which is never predicted)
+LOG10_ZERO = -99.0  # ARPA's "impossible"
 LN10 = math.log(10.0)
 
 
@@ -27,36 +27,20 @@ class NGramLM:
     def __init__(self, order, probs, backoffs):
         self.order, self.probs, self.backoffs = order, probs, backoffs
         self.vocabulary = {ngram[0] for ngram in probs[1]}
+        self.info = {}
 
     # === estimation ===
     @classmethod
-    def train(cls, sentences, order=3, discount=DISCOUNT):
-        """Estimate an interpolated Kneser-Ney model from whitespace-tokenised ``sentences``."""
-        if not isinstance(order, int) or order < 1:
-            raise ConfigError(f"order={order!r} must be a positive integer")
-        if not 0 < discount < 1:
-            raise ConfigError(f"discount={discount!r} must be in (0, 1)")
-        counts = {n: collections.Counter() for n in range(1, order + 1)}
-        for sentence in sentences:
-            words = [BOS] + sentence.split() + [EOS]
-            for n in range(1, order + 1):
-                for i in range(max(0, 1 - (n > 1)), len(words) - n + 1):
-                    counts[n][tuple(words[i: i + n])] += 1
-        if not counts[1]:
-            raise ConfigError("cannot train a language model on no text")
-        counts = _continuation_counts(counts, order)
-        probs, backoffs = {}, {}
-        vocab_size = len(counts[1]) + 1  # + <unk>
-        lower = None
-        for n in range(1, order + 1):
-            probs[n], backoffs[n - 1] = _interpolate(counts[n], lower, discount, vocab_size)
-            lower = probs[n]
-        probs[1][(UNK,)] = probs[1].get((UNK,), 0.0)
-        for n in probs:
-            probs[n] = {k: (math.log10(v) if v > 0 else LOG10_ZERO) for k, v in probs[n].items()}
-        probs[1][(BOS,)] = LOG10_ZERO
-        backoffs = {n: {k: math.log10(v) for k, v in b.items() if v > 0} for n, b in backoffs.items() if n}
-        return cls(order, probs, backoffs)
+    def train(cls, sentences, order=3, prune=()):
+        """Estimate a modified Kneser-Ney model (as KenLM's ``lmplz``, ``asr.kneser_ney``) from
+        whitespace-tokenised ``sentences``; ``prune``: per-order count thresholds (``(0, 1)``
+        drops n-grams of order >= 2 seen once). ``lm.info`` holds the discounts and counts."""
+        from asr.kneser_ney import estimate
+
+        probs, backoffs, info = estimate(sentences, order, prune)
+        lm = cls(order, probs, backoffs)
+        lm.info = info
+        return lm
 
     # === queries ===
     def log10_prob(self, word, context=()):
@@ -88,6 +72,7 @@ class NGramLM:
 
     # === ARPA files ===
     def write_arpa(self, path):
+        """Write the model as an ARPA file, atomically (a temporary file renamed into place)."""
         lines = ["", "\\data\\"] + [f"ngram {n}={len(self.probs[n])}" for n in range(1, self.order + 1)]
         for n in range(1, self.order + 1):
             lines += ["", f"\\{n}-grams:"]
@@ -97,7 +82,7 @@ class NGramLM:
                     line += f"\t{self.backoffs[n][ngram]:.6f}"
                 lines.append(line)
         lines += ["", "\\end\\", ""]
-        pathlib.Path(path).write_text("\n".join(lines), encoding="utf-8")
+        return write_text_atomic(path, "\n".join(lines))
 
     @classmethod
     def read_arpa(cls, path):
@@ -186,39 +171,3 @@ def _number(text, path, line_no, probability=False):
     if math.isnan(value) or value > 0 and (math.isinf(value) or probability):
         raise CorruptFileError(f"{path}:{line_no}: {text!r} is not a log10 probability (<= 0)")
     return value
-
-
-def _continuation_counts(counts, order):
-    """Kneser-Ney: lower orders count distinct left contexts, except n-grams starting at <s>."""
-    result = {order: counts[order]}
-    for n in range(order - 1, 0, -1):
-        continuation = collections.Counter(ngram[1:] for ngram in counts[n + 1])
-        result[n] = collections.Counter({g: (c if g[0] == BOS else continuation.get(g, c))
-                                         for g, c in counts[n].items()})
-    return result
-
-
-def _interpolate(counts, lower, discount, vocab_size):
-    """Interpolated absolute discounting of one order; returns (probs, backoff weights by context)."""
-    totals, types = collections.Counter(), collections.Counter()
-    for ngram, count in counts.items():
-        totals[ngram[:-1]] += count
-        types[ngram[:-1]] += 1
-    gamma = {h: discount * types[h] / totals[h] for h in totals}
-    probs = {}
-    for ngram, count in counts.items():
-        h = ngram[:-1]
-        lower_p = (1.0 / vocab_size) if lower is None else _lower_prob(lower, ngram[1:], vocab_size)
-        probs[ngram] = max(count - discount, 0.0) / totals[h] + gamma[h] * lower_p
-    if lower is None:
-        probs[(UNK,)] = gamma[()] / vocab_size
-    return probs, gamma
-
-
-def _lower_prob(lower, ngram, vocab_size):
-    """Probability of ``ngram`` under the (already interpolated) lower order, backing off."""
-    while ngram:
-        if ngram in lower:
-            return lower[ngram]
-        ngram = ngram[1:]
-    return 1.0 / vocab_size
