@@ -105,3 +105,18 @@ def test_recipe_step_time_compares_dtype_policies(tmp_path):
     assert [(row["dtype_policy"], row["batch_size"]) for row in rows] == [
         ("float32", 2), ("float32", 4), ("mixed_bfloat16", 2), ("mixed_bfloat16", 4)]
     assert rows[0]["per_utterance_vs_first"] == 1.0 and all(row["per_utterance_vs_first"] > 0 for row in rows)
+
+
+@pytest.mark.usefixtures("librispeech_dir")  # the default test sets are the shared ones
+def test_peers_bench_smoke(tmp_path):
+    pytest.importorskip("pocketsphinx")
+    output = tmp_path / "peers.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "peers.py"), "--max-utterances", "1",
+                             "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    names = [row["set"] for row in report["sets"]]
+    assert names == ["librispeech-4088", "librispeech-4406", "librispeech-5652", "commonvoice-6.1-sample", "librivox"]
+    for row in report["sets"]:
+        assert row["utterances"] == 1 and 0 <= row["cer"] < 0.6 and row["rtf"] > 0, row  # a real recognizer
+    assert report["peer"].startswith("pocketsphinx") and "RTF" in result.stdout
