@@ -9,7 +9,8 @@ batch), so runs are reproducible. Speed perturbation happens earlier, on the aud
 Gain: ``g`` dB scales power by ``10**(g/10)``, i.e. adds ``g * ln(10) / 10`` to every log bin.
 Noise: stationary white-ish noise at an SNR drawn from ``noise_snr_db``, added in the power
 domain: ``log(exp(x) + n * e)``, ``n`` the noise power per bin relative to the utterance's
-mean power and ``e ~ Exp(1)`` the periodogram's fluctuation.
+mean power and ``e ~ Exp(1)`` the periodogram's fluctuation; with ``noise`` (an
+``asr.noise.NoiseBank``), a crop of a real recording instead, at the same SNR.
 Time shift: ``0..time_shift`` copies of the first frame (uniform) are put before the
 utterance (never dropping frames, so a label that fitted still fits), so that each epoch the
 model's subsampled frame grid (stride 2 or more) falls at another phase of the speech; a
@@ -73,6 +74,7 @@ class FeatureAugment:
     time_shift: int = 0  # prepend 0..time_shift copies of the first frame, uniform
     vtlp: float = 0.0  # warp factor alpha uniform in [1 - vtlp, 1 + vtlp]; needs feature_config
     feature_config: FeatureConfig | None = None  # what the feature bins are (for vtlp)
+    noise: object = dataclasses.field(default=None, compare=False)  # an asr.noise.NoiseBank: real noise, not white
     _bin_hz: np.ndarray | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -106,9 +108,14 @@ class FeatureAugment:
             features = warp_frequency_axis(features, alpha, self._bin_hz, self.feature_config.sample_rate / 2)
         if self.noise_prob and rng.random() < self.noise_prob:
             snr_db = rng.uniform(*self.noise_snr_db)
+            if self.noise is not None:
+                return self._gain(self.noise.mix(features, rng, snr_db), rng)
             log_noise = np.log(np.mean(np.exp(features, dtype=np.float64))) - snr_db * DB_TO_LOG
             fluctuation = rng.exponential(1.0, size=features.shape)
             features = np.logaddexp(features, log_noise + np.log(fluctuation)).astype(np.float32)
+        return self._gain(features, rng)
+
+    def _gain(self, features, rng):
         if self.gain_db:
             features = features + np.float32(rng.uniform(-self.gain_db, self.gain_db) * DB_TO_LOG)
         return features

@@ -102,6 +102,8 @@ class TrainConfig:
     gain_db: float = option(0.0, "random gain in [-gain_db, +gain_db] dB (log-power features)")
     noise_prob: float = option(0.0, "probability of additive noise per utterance (log-power features)")
     noise_snr_db: tuple = option((10.0, 30.0), "additive-noise SNR range in dB, e.g. 10,30")
+    noise_dir: str = option("", "folder of noise recordings (any audio format, searched recursively): the noise "
+                                "that noise_prob adds, a random crop per utterance (empty: synthetic white noise)")
     time_shift: int = option(0, "delay each training utterance by 0..N frames at random (copies of its first "
                                 "frame), so the model does not depend on where the subsampled frame grid falls")
     vtlp: float = option(0.0, "vocal tract length perturbation: each utterance's frequency axis warped by a factor "
@@ -136,17 +138,21 @@ class TrainConfig:
         if any(not 0.5 <= s <= 2.0 for s in self.speed_perturb):
             raise ConfigError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
         self.feature_augment()  # validates gain, noise, time-shift and VTLP settings
+        if self.noise_dir and not self.noise_prob:
+            raise ConfigError(f"TrainConfig noise_dir={self.noise_dir!r} needs noise_prob > 0: the share of "
+                              "utterances that get its noise")
 
     def feature_config(self):
         """The ``FeatureConfig`` these settings describe."""
         return FeatureConfig(self.features, n_mels=self.n_mels or None)
 
-    def feature_augment(self):
-        """The data-pipeline ``FeatureAugment`` these settings describe."""
+    def feature_augment(self, noise=None):
+        """The data-pipeline ``FeatureAugment`` these settings describe (``noise``: the
+        ``asr.noise.NoiseBank`` read from ``noise_dir``)."""
         from asr.augment import FeatureAugment, check_kind
 
         augment = FeatureAugment(self.gain_db, self.noise_prob, self.noise_snr_db, self.time_shift, self.vtlp,
-                                 self.feature_config())
+                                 self.feature_config(), noise)
         check_kind(augment, self.features)
         return augment
 

@@ -25,6 +25,7 @@ from asr.corpus import load_sources, speaker_split
 from asr.errors import AsrError, ConfigError, DataError
 from asr.features import FeatureStats
 from asr.models import AcousticModel, build_model, load_model
+from asr.noise import NoiseBank
 from asr.optim import make_optimizer
 from asr.plots import plot_history
 from asr.resume import check_resume, rebuild_optimizer, record_changes
@@ -116,10 +117,11 @@ def train(config, resume=False, verbose="auto", overwrite=False):
     state, changes = check_resume(config, output_dir) if resume else ({"epoch": -1, "history": {}}, {})
     train_entries, dev_entries, reports = load_data(config)
     model = load_model(output_dir / state["checkpoint"]) if resume else _build(config, feature_config)
+    noise = NoiseBank.from_folder(config.noise_dir, feature_config) if config.noise_dir else None  # before the work
     train_set, dev_set = _datasets(config, model, feature_config, train_entries, dev_entries)
     if not resume:
         set_normalization_from(model, train_set)
-    batches = _batches(config, train_set, topology, state["epoch"] + 1)
+    batches = _batches(config, train_set, topology, state["epoch"] + 1, noise)
     if changes:
         logger.info("resuming with changed settings (from epoch %d): %s", state["epoch"] + 2, changes)
     if topology.is_chief:
@@ -179,9 +181,13 @@ def _write_run_files(output_dir, config, reports, batches, topology):
          "utterances_cut_per_epoch": batches.trimmed_per_epoch}])
 
 
-def _batches(config, train_set, topology, epoch):
-    """The training batches, split over ``topology``'s devices and processes, at ``epoch``."""
-    augment = config.feature_augment()
+def _batches(config, train_set, topology, epoch, noise=None):
+    """The training batches, split over ``topology``'s devices and processes, at ``epoch``
+    (``noise``: the ``NoiseBank`` of ``config.noise_dir``)."""
+    augment = config.feature_augment(noise)
+    if noise is not None:
+        logger.info("noise: %d recordings from %s, into %.0f%% of the utterances at %g-%g dB SNR", len(noise.names),
+                    config.noise_dir, 100 * config.noise_prob, *config.noise_snr_db)
     batches = CTCBatches(train_set, config.batch_size, shuffle=True, sortagrad=config.sortagrad, seed=config.seed,
                          workers=config.workers, transform=augment if augment.active else None,
                          batch_multiple=topology.n_devices, shard_index=topology.process_index,

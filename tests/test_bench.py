@@ -120,3 +120,16 @@ def test_peers_bench_smoke(tmp_path):
     for row in report["sets"]:
         assert row["utterances"] == 1 and 0 <= row["cer"] < 0.6 and row["rtf"] > 0, row  # a real recognizer
     assert report["peer"].startswith("pocketsphinx") and "RTF" in result.stdout
+
+
+@pytest.mark.usefixtures("librispeech_dir")
+def test_noise_mixing_bench_smoke(tmp_path):
+    output = tmp_path / "noise.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "noise_mixing.py"), "--utterances", "2",
+                             "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(output.read_text())["rows"]
+    assert [row["snr_db"] for row in rows] == [0.0, 10.0, 20.0]
+    for row in rows:  # the power-domain sum is close to mixing waveforms, next to what the noise changes
+        assert row["mean_abs_difference"] < 0.5 * row["mean_abs_noise_shift"] and row["waveform_ms"] > 0
+    assert re.search(r"SNR +0 dB: waveform [\d.]+ ms, features [\d.]+ ms", result.stdout)
