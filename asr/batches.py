@@ -19,6 +19,11 @@ Speaker balance (``speaker_cap``): a speaker with more items (utterances x speed
 the cap contributes only ``speaker_cap`` of them per epoch, taken in turn from a fixed seeded
 permutation of its items, so every item is used equally often (+-1) over the epochs and the
 epoch size is the same each epoch (the learning-rate schedule counts on it).
+
+Sampling weights (``weights``, one per item, e.g. its corpus' ``--train-weights``): the items
+of weight ``w`` contribute ``round(w * n)`` draws per epoch (at least one), taken in turn from
+a fixed seeded permutation of them: at 0.25 a quarter of them, other ones each epoch, every
+one used within four epochs; at 2 each twice. The epoch size is the same every epoch.
 """
 
 import keras
@@ -30,6 +35,7 @@ from asr.padding import PAD_MULTIPLE, pad_batch
 LABELS_PER_FRAME = 0.5  # labels are padded to frames * 0.5 (speech has ~0.15 characters per 10 ms frame),
 #                         so each time bucket has a single label length too: one XLA program per bucket
 SHUFFLE_JITTER = 0.15  # relative length noise when forming buckets, so batches vary per epoch
+WEIGHTS_STREAM = 7  # seeds the weight groups' permutations apart from the speaker cap's ((seed, n) streams)
 
 
 class CTCBatches(keras.utils.PyDataset):
@@ -46,11 +52,12 @@ class CTCBatches(keras.utils.PyDataset):
         shard_index, shard_count: this process' share of each batch's rows.
         speakers: one speaker label per utterance (None: each its own speaker), for ``speaker_cap``.
         speaker_cap: most items per speaker per epoch (0: no cap; see module doc).
+        weights: one sampling weight > 0 per item (None: every item once per epoch; see module doc).
     """
 
     def __init__(self, data, batch_size=16, shuffle=True, sortagrad=False, seed=0, pad_multiple=PAD_MULTIPLE,
                  transform=None, workers=1, batch_multiple=1, shard_index=0, shard_count=1, speakers=None,
-                 speaker_cap=0, **kwargs):
+                 speaker_cap=0, weights=None, **kwargs):
         super().__init__(workers=workers, use_multiprocessing=False, **kwargs)
         if len(data) == 0:
             raise DataError(f"no utterances to batch ({data.report})")
@@ -63,9 +70,14 @@ class CTCBatches(keras.utils.PyDataset):
             raise ConfigError(f"speaker_cap={speaker_cap!r} must be an integer >= 0 (0: no cap)")
         if speakers is not None and len(speakers) != len(data):
             raise ConfigError(f"speakers has {len(speakers)} labels for {len(data)} utterances")
+        if weights is not None and speaker_cap:
+            raise ConfigError("speaker_cap and sampling weights cannot be combined: use one of them")
         self.speaker_items = _speaker_items(speakers, len(data), speaker_cap, seed)
         self.speaker_cap = speaker_cap
+        self.weight_groups = None if weights is None else _weight_groups(weights, len(data), seed)
         epoch_size = sum(min(len(items), speaker_cap or len(items)) for items in self.speaker_items)
+        if self.weight_groups is not None:
+            epoch_size = sum(draws for _, draws in self.weight_groups)
         if epoch_size < batch_multiple:
             raise DataError(f"{epoch_size} utterances per epoch cannot fill one batch of {batch_multiple} devices")
         self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
@@ -97,7 +109,11 @@ class CTCBatches(keras.utils.PyDataset):
         return batches
 
     def _epoch_items(self):
-        """This epoch's utterance indices (all of them without a speaker cap), ascending."""
+        """This epoch's utterance indices (all of them without a speaker cap or weights), ascending."""
+        if self.weight_groups is not None:  # each group's next draws of its permutation, cyclically
+            picked = [items[(self.epoch * draws + np.arange(draws)) % len(items)]
+                      for items, draws in self.weight_groups]
+            return np.sort(np.concatenate(picked))
         if not self.speaker_cap:
             return np.arange(len(self.lengths))
         picked = []
@@ -150,3 +166,17 @@ def _speaker_items(speakers, count, cap, seed):
         items = np.asarray(items)
         result.append(np.random.default_rng((seed, number)).permutation(items) if len(items) > cap else items)
     return result
+
+
+def _weight_groups(weights, count, seed):
+    """Per distinct weight (ascending): a seeded permutation of its items and its draws per epoch."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (count,) or not (np.isfinite(weights).all() and (weights > 0).all()):
+        raise ConfigError(f"weights must be {count} finite numbers > 0, one per item; got shape {weights.shape}, "
+                          f"values {sorted(set(weights.ravel().tolist()))[:5]}")
+    groups = []
+    for number, weight in enumerate(np.unique(weights)):
+        items = np.flatnonzero(weights == weight)
+        permuted = np.random.default_rng((seed, WEIGHTS_STREAM, number)).permutation(items)
+        groups.append((permuted, max(1, int(round(weight * len(items))))))
+    return groups

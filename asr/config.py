@@ -64,6 +64,9 @@ class TrainConfig:
                                  "reader; repeatable or comma-separated", sources=True)
     dev_data: str = option("", "corpora as for train_data; empty: hold out dev_speakers speakers of train_data",
                            sources=True)
+    train_weights: tuple = option((), "per train_data source, in order: the share of its utterances drawn each "
+                                      "epoch, e.g. 1,0.25 (0.25: other ones each epoch, all in turn; 2: each twice; "
+                                      "empty: all once)", factory=tuple)
     dev_speakers: int = option(1, "speakers held out for dev when dev_data is empty")
     output_dir: str = option("runs/asr", "folder for checkpoints, model, history and plots")
     model: str = option("deepspeech", "architecture: " + " | ".join(ARCHITECTURE_NAMES))
@@ -133,8 +136,12 @@ class TrainConfig:
         if self.utterance_norm not in ("none", "mean", "mean_std"):
             raise ConfigError(f"TrainConfig utterance_norm={self.utterance_norm!r} must be none, mean or mean_std")
         object.__setattr__(self, "devices", check_devices_flag(self.devices))
-        for name in ("speed_perturb", "noise_snr_db"):  # JSON gives lists
+        for name in ("speed_perturb", "noise_snr_db", "train_weights"):  # JSON gives lists
             object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+        if any(not 0 < w < math.inf for w in self.train_weights):
+            raise ConfigError(f"TrainConfig train_weights={self.train_weights} must be finite numbers > 0")
+        if self.train_weights and self.speaker_cap:
+            raise ConfigError("TrainConfig train_weights and speaker_cap cannot be combined: use one of them")
         if any(not 0.5 <= s <= 2.0 for s in self.speed_perturb):
             raise ConfigError(f"TrainConfig speed_perturb={self.speed_perturb} factors must be in [0.5, 2]")
         self.feature_augment()  # validates gain, noise, time-shift and VTLP settings

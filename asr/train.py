@@ -22,6 +22,7 @@ from asr.batches import CTCBatches
 from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN, TimeBudget
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
 from asr.corpus import load_sources, speaker_split
+from asr.corpus.sources import split_sources
 from asr.errors import AsrError, ConfigError, DataError
 from asr.features import FeatureStats
 from asr.models import AcousticModel, build_model, load_model
@@ -44,6 +45,7 @@ def load_data(config):
     if not config.train_data:
         raise ConfigError("TrainConfig train_data is empty: pass corpus folders or files (see asr data)")
     train_entries, reports = load_sources(config.train_data, max_duration=config.max_duration, progress=True)
+    _attach_weights(config, train_entries, reports)
     if config.dev_data:
         dev_entries, dev_reports = load_sources(config.dev_data, max_duration=config.max_duration, progress=True)
         reports += dev_reports
@@ -52,6 +54,19 @@ def load_data(config):
     for report in reports:
         logger.info("%s", report)
     return train_entries, dev_entries, reports
+
+
+def _attach_weights(config, entries, reports):
+    """Each entry's ``sampling_weight``: its train_data source's ``train_weights`` value."""
+    if not config.train_weights:
+        return
+    arguments = split_sources(config.train_data)
+    if len(config.train_weights) != len(arguments):
+        raise ConfigError(f"TrainConfig train_weights={list(config.train_weights)} has {len(config.train_weights)} "
+                          f"values for {len(arguments)} train_data sources {arguments}: give one per source")
+    weight = {report.name: config.train_weights[report.argument] for report in reports}
+    for entry in entries:
+        entry["sampling_weight"] = weight[entry["source"]]
 
 
 def _build(config, feature_config):
@@ -192,11 +207,12 @@ def _batches(config, train_set, topology, epoch, noise=None):
                          workers=config.workers, transform=augment if augment.active else None,
                          batch_multiple=topology.n_devices, shard_index=topology.process_index,
                          shard_count=topology.process_count, speaker_cap=config.speaker_cap,
-                         speakers=[entry.get("speaker") for entry in train_set.entries])
+                         speakers=[entry.get("speaker") for entry in train_set.entries],
+                         weights=[e["sampling_weight"] for e in train_set.entries] if config.train_weights else None)
     batches.set_epoch(epoch)
-    if config.speaker_cap:
-        logger.info("speaker cap %d: %d of %d training items per epoch", config.speaker_cap, batches.epoch_size,
-                    len(train_set))
+    if config.speaker_cap or config.train_weights:
+        logger.info("%s: %d of %d training items per epoch", f"speaker cap {config.speaker_cap}" if
+                    config.speaker_cap else f"weights {list(config.train_weights)}", batches.epoch_size, len(train_set))
     if batches.trimmed_per_epoch:
         logger.info("the last batch of each epoch is cut by %d utterance(s) to split over %d devices",
                     batches.trimmed_per_epoch, topology.n_devices)

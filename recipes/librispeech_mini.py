@@ -9,7 +9,9 @@ Splits: with train-clean-5 and dev-clean-2 in --data-dir (or downloaded), those;
 --test-speaker (or --test-speakers drawn at random) is held out as an unseen-speaker test set
 and --dev-fraction of the remaining utterances is the dev set (model selection, LM tuning:
 same speakers as training). Every --extra-train-dir folder (e.g. the 247 one-utterance voices)
-only adds training utterances. A pruned word 4-gram LM (modified Kneser-Ney) is built from
+only adds training utterances; --train-weights W0,W1,... samples them per epoch (W0 for the
+split's speakers, then one per --extra-train-dir: 0.25 draws a quarter, other ones each
+epoch). A pruned word 4-gram LM (modified Kneser-Ney) is built from
 --lm-text (default: the shared data's text/lm/) plus the training transcripts, every dev and
 test sentence removed; its weight and the word bonus are tuned on dev, decoding with the
 compiled beam search (flashlight-text) when installed. The report scores dev (seen speakers), test
@@ -44,6 +46,7 @@ RECIPE = dict(  # the small-data configuration (docs/results.md: chosen by speak
     spec_augment={"freq_masks": 2, "freq_mask_width": 15, "time_masks": 5, "time_mask_ratio": 0.05},
     speed_perturb=(0.9, 1.0, 1.1))
 NO_AUGMENTATION = dict(spec_augment={}, speed_perturb=(), gain_db=0.0, noise_prob=0.0)
+DEFAULT_EXTRA_TEST = "commonvoice-en/cv-corpus-6.1-sample"  # unseen voices of another corpus, read speech
 LM_ORDER = 4  # docs/results.md: on the shared LM text a pruned 4-gram beat the trigram in perplexity and WER
 LM_PRUNE = (0, 1)  # singletons of order >= 2 dropped: ~5x smaller (3 MB for the shared text), perplexity +3 %
 
@@ -65,6 +68,9 @@ def parse_args(argv=None):
     p.add_argument("--max-eval-utterances", type=int, default=0,
                    help="score only this many dev and test utterances each (0: all; for smoke runs)")
     p.add_argument("--ood-dir", help="folder of wav + txt scored as out-of-domain (default: shared LibriVox set)")
+    p.add_argument("--extra-test-dir", action="append", default=None, metavar="DIR",
+                   help="corpus of any layout scored as well, by its folder name (repeatable; default: "
+                        f"$ASR_DATA_DIR/{DEFAULT_EXTRA_TEST} when there: 95 Common Voice voices never trained on)")
     p.add_argument("--lm-text", action="append", default=None, metavar="FILE",
                    help="text for the word LM besides the training transcripts, one sentence a line (repeatable; "
                         "default: $ASR_DATA_DIR/text/lm/*.txt when there; dev and test sentences are removed)")
@@ -91,21 +97,30 @@ def make_splits(args, config):
         train, test = speaker_split(train, args.test_speaker or args.test_speakers, config.seed)
         train, dev = random_split(train, args.dev_fraction, config.seed)
     held_out = {str(e["speaker"]) for e in test + dev}
+    parts = [train]
     for folder in args.extra_train_dir:
         extra, report = load_entries(folder, config.max_duration)
         logging.info("%s", report)
         clash = held_out & {str(e["speaker"]) for e in extra}
         if clash:
             raise ConfigError(f"--extra-train-dir {folder!r} has speakers of the dev/test sets: {sorted(clash)}")
-        train = train + extra
+        parts.append(extra)
+    train = [e for part in parts for e in part]
     if 0 < args.max_train_utterances < len(train):
-        train = random.Random(config.seed).sample(train, args.max_train_utterances)
+        kept = {id(e) for e in random.Random(config.seed).sample(train, args.max_train_utterances)}
+        parts = [[e for e in part if id(e) in kept] for part in parts]
+        train = [e for part in parts for e in part]
     if args.max_eval_utterances:
         dev, test = dev[: args.max_eval_utterances], test[: args.max_eval_utterances]
     out = pathlib.Path(config.output_dir)
     for name, entries in (("train", train), ("dev", dev), ("test", test)):
         write_manifest(entries, out / f"{name}.jsonl")
-    return train, dev, test
+    train_data = [out / "train.jsonl"]
+    if config.train_weights:  # one manifest per weighted source: the split's speakers, then each extra folder
+        train_data = [out / f"train-{i}.jsonl" for i in range(len(parts))]
+        for path, part in zip(train_data, parts):
+            write_manifest(part, path)
+    return train, dev, test, ",".join(map(str, train_data))
 
 
 def lm_texts(args):
@@ -139,20 +154,23 @@ def main(argv=None):
     args, config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     logging.info("Keras backend: %s", choose_backend())
-    from asr.corpus import read_transcribed_folder
+    from asr.errors import ConfigError
     from asr.evaluate import compare_decoders, evaluate_with_lm
     from asr.files import claim_run_folder
     from asr.lm_build import read_sentences
     from asr.models import load_model
-    from asr.paths import default_data_dir
     from asr.train import train
 
+    if config.train_weights and len(config.train_weights) != 1 + len(args.extra_train_dir):
+        raise ConfigError(f"--train-weights {','.join(map(str, config.train_weights))}: give one weight for the "
+                          f"split's training speakers and one per --extra-train-dir ({1 + len(args.extra_train_dir)})")
     out = pathlib.Path(config.output_dir)
     if not args.resume:  # before the manifests are written: a finished run is never half replaced
         claim_run_folder(out, args.overwrite)
-    train_entries, dev_entries, test_entries = make_splits(args, config)
-    lm_text = read_sentences(lm_texts(args))  # read (and checked) before the long work
-    config = TrainConfig(**{**config.to_dict(), "train_data": str(out / "train.jsonl"),
+    train_entries, dev_entries, test_entries, train_data = make_splits(args, config)
+    lm_text = read_sentences(lm_texts(args))  # read (and checked) before the long work, as the test corpora
+    corpora = eval_corpora(args, train_entries, dev_entries, test_entries)
+    config = TrainConfig(**{**config.to_dict(), "train_data": train_data,
                             "dev_data": str(out / "dev.jsonl")})
     start = time.monotonic()
     runs = {"model": train(config, resume=args.resume)}
@@ -161,10 +179,6 @@ def main(argv=None):
         baseline = TrainConfig(**{**config.to_dict(), **NO_AUGMENTATION, "output_dir": str(out / "baseline")})
         runs["baseline"] = train(baseline, resume=args.resume, overwrite=args.overwrite)
 
-    ood = pathlib.Path(args.ood_dir) if args.ood_dir else default_data_dir() / "pocketsphinx-librivox"
-    corpora = {"test": test_entries, "dev": dev_entries} if test_entries else {"dev": dev_entries}
-    if ood.is_dir():
-        corpora["out_of_domain"] = read_transcribed_folder(ood)[0]
     lm_report = build_recipe_lm(lm_text, out / "lm.arpa", train_entries, corpora)
     report = {"splits": {"train": len(train_entries), "dev": len(dev_entries), "test": len(test_entries)},
               "train_audio_minutes": sum(e.get("duration", 0.0) for e in train_entries) / 60,
@@ -179,6 +193,34 @@ def main(argv=None):
     compare_decoders(load_model(runs["model"]["model"], compile=False), corpora[first][:1], {"greedy": "greedy"},
                      alignment_plot=out / "alignment.png")
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print_summary(report, runs, corpora, out)
+
+
+def eval_corpora(args, train_entries, dev_entries, test_entries):
+    """The corpora scored after training, read before it: test (the unseen speakers), dev, the
+    out-of-domain folder, and each --extra-test-dir (its utterances whose sentence is also a
+    training transcript scored apart, as NAME_seen_sentences)."""
+    from asr.corpus import load_entries, read_transcribed_folder
+    from asr.paths import default_data_dir
+
+    corpora = {"test": test_entries, "dev": dev_entries} if test_entries else {"dev": dev_entries}
+    ood = pathlib.Path(args.ood_dir) if args.ood_dir else default_data_dir() / "pocketsphinx-librivox"
+    if ood.is_dir():
+        corpora["out_of_domain"] = read_transcribed_folder(ood)[0]
+    extra = args.extra_test_dir
+    if extra is None:
+        extra = [d for d in [default_data_dir() / DEFAULT_EXTRA_TEST] if d.is_dir()]
+    seen = {e["text"] for e in train_entries}
+    for folder in extra:
+        entries, name = load_entries(folder)[0], pathlib.Path(folder).name
+        for key, part in ((name, [e for e in entries if e["text"] not in seen]),
+                          (f"{name}_seen_sentences", [e for e in entries if e["text"] in seen])):
+            if part:
+                corpora[key] = part
+    return corpora
+
+
+def print_summary(report, runs, corpora, out):
     for name in runs:
         for corpus in corpora:
             for decoder, r in report[name][corpus].items():

@@ -112,3 +112,58 @@ def test_empty_set_and_bad_batch_size():
         CTCBatches(make_set([10]), 0)
     with pytest.raises(ValueError, match="2 utterances per epoch cannot fill one batch of 4 devices"):
         CTCBatches(make_set([10, 20]), 4, batch_multiple=4)
+
+
+def items_of(batches):
+    return np.sort(np.concatenate(batches.batches))
+
+
+def test_sampling_weights_draw_other_items_each_epoch_and_all_in_turn():
+    data = make_set([20 + i for i in range(24)])
+    weights = [1.0] * 8 + [0.25] * 16  # 8 items always, 4 of the other 16 per epoch
+    batches = CTCBatches(data, batch_size=4, seed=3, weights=weights)
+    assert batches.epoch_size == 8 + 4 and len(batches) == 3
+    drawn = []
+    for epoch in range(4):
+        batches.set_epoch(epoch)
+        items = items_of(batches)
+        assert len(items) == 12 and set(range(8)) <= set(items.tolist())
+        drawn.append(set(items.tolist()) - set(range(8)))
+    assert all(len(d) == 4 for d in drawn) and set().union(*drawn) == set(range(8, 24))  # each once in 4 epochs
+    resumed = CTCBatches(data, batch_size=4, seed=3, weights=weights)
+    resumed.set_epoch(2)  # a restarted run at epoch 3 gets the same batches
+    batches.set_epoch(2)
+    assert [b.tolist() for b in resumed.batches] == [b.tolist() for b in batches.batches]
+    other = CTCBatches(data, batch_size=4, seed=4, weights=weights)
+    assert set(items_of(other).tolist()) - set(range(8)) != drawn[0]  # another seed, other draws
+
+
+def test_weight_above_one_repeats_items_and_bad_weights_are_refused():
+    data = make_set([20 + i for i in range(6)])
+    batches = CTCBatches(data, batch_size=4, weights=[2.0] * 3 + [1.0] * 3)
+    assert batches.epoch_size == 9 and np.bincount(items_of(batches)).tolist() == [2, 2, 2, 1, 1, 1]
+    for weights, match in [([0.0] * 6, "finite numbers > 0"), ([1.0] * 5, "6 finite numbers"),
+                           ([float("nan")] * 6, "finite numbers > 0")]:
+        with pytest.raises(ValueError, match=match):
+            CTCBatches(data, batch_size=4, weights=weights)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        CTCBatches(data, batch_size=4, weights=[1.0] * 6, speaker_cap=2)
+
+
+def test_train_weights_map_onto_the_train_data_sources(tmp_path, librispeech_entries):
+    from asr.config import TrainConfig
+    from asr.corpus import write_manifest
+    from asr.train import load_data
+
+    write_manifest(librispeech_entries[:6], tmp_path / "a.jsonl")
+    write_manifest(librispeech_entries[6:10], tmp_path / "b.jsonl")
+    sources = f"{tmp_path / 'a.jsonl'},{tmp_path / 'b.jsonl'}"
+    train, dev, _ = load_data(TrainConfig(train_data=sources, dev_data=str(tmp_path / "b.jsonl"),
+                                          train_weights=(1.0, 0.5)))
+    assert [e["sampling_weight"] for e in train] == [1.0] * 6 + [0.5] * 4
+    with pytest.raises(ValueError, match=r"has 1 values for 2 train_data sources"):
+        load_data(TrainConfig(train_data=sources, dev_data=str(tmp_path / "b.jsonl"), train_weights=(0.5,)))
+    for bad, match in [(dict(train_weights=(0.0,)), "finite numbers > 0"),
+                       (dict(train_weights=(1.0,), speaker_cap=2), "cannot be combined")]:
+        with pytest.raises(ValueError, match=match):
+            TrainConfig(**bad)

@@ -61,6 +61,11 @@ def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
     assert set(report["model"]["test"]) == {"greedy", "beam"}
     assert report["model"]["out_of_domain"]["beam"]["utterances"] == 5
     assert {"lm_weight", "word_bonus", "wer"} <= set(report["model"]["tuning"]["best"])
+    assert report["model"]["tuning"]["engine"] == "FlashlightBeamDecoder"  # the compiled search, tuned and used
+    lm = report["lm"]  # the shared LM text + the training transcripts, a pruned 4-gram, test sentences out
+    assert lm["order"] == 4 and lm["prune"] == [0, 1, 1, 1] and lm["sentences"] > 20000
+    assert lm["training_transcripts"] == 4 and set(lm["perplexity"]) >= {"test", "dev", "out_of_domain"}
+    assert report["model"]["cv-corpus-6.1-sample"]["greedy"]["utterances"] == 100  # unseen Common Voice voices
     for name in ("model.keras", "history.json", "training_curve.png", "alignment.png", "config.json", "lm.arpa",
                  "train.jsonl", "dev.jsonl", "test.jsonl"):
         assert (out / name).is_file(), name
@@ -119,3 +124,26 @@ def test_missing_dataset_names_the_flag(tmp_path, name):
     result = subprocess.run([sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--data-dir", str(tmp_path),
                              "--output-dir", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode != 0 and "--data-dir" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
+    """--train-weights: one manifest per source, sampled per epoch; a wrong count is refused first."""
+    data = tiny_librispeech(tmp_path / "data", librispeech_dir, per_speaker=4)
+    voices = tiny_voices(tmp_path / "voices", per_speaker=2)
+    out = tmp_path / "run"
+    common = ["--data-dir", data, "--epochs", 1, "--batch-size", 2, "--extra-train-dir", voices, "--test-speaker",
+              "4406", "--model-params", json.dumps({"conv_filters": [8], "units": 8, "n_layers": 1}), "--speed-perturb",
+              "1.0",
+              "--extra-test-dir", voices, "--lm-text", DATA_DIR / "text" / "lm" / "librispeech.txt"]
+    result = subprocess.run([sys.executable, str(ROOT / "recipes" / "librispeech_mini.py"), *map(str, common),
+                             "--output-dir", str(out), "--train-weights", "1"], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode != 0 and "give one weight for the split's training speakers and one per" in \
+        result.stderr and not out.exists()
+    recipe("librispeech_mini", *common, "--output-dir", out, "--train-weights", "1,0.5")
+    config = json.loads((out / "config.json").read_text())
+    assert config["train_data"] == f"{out / 'train-0.jsonl'},{out / 'train-1.jsonl'}"
+    batches = json.loads((out / "data_report.json").read_text())[-1]
+    assert batches["items_per_epoch"] == 3 + 1  # 3 training utterances of 4088 (one is dev), half of 2 voices
+    report = json.loads((out / "report.json").read_text())
+    assert "voices" not in report["model"] and report["model"]["voices_seen_sentences"]["greedy"]["utterances"] == 2

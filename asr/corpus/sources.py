@@ -184,9 +184,10 @@ def load_sources(sources, layout="auto", vocabulary=None, max_duration=None, pro
     earlier source (the same audio and offset) is skipped and counted in the later source's report.
     """
     entries, reports, seen = [], [], set()
-    found = [s for text in split_sources(sources) for s in find_sources(text, layout)]
-    for source in found:
+    found = [(i, s) for i, text in enumerate(split_sources(sources)) for s in find_sources(text, layout)]
+    for argument, source in found:
         read, report = source.read(vocabulary, max_duration, progress)
+        report.argument = argument  # which of ``sources`` it came from (e.g. for per-source weights)
         kept = []
         for entry in read:
             if (entry["path"], entry.get("offset")) in seen:
