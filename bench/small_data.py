@@ -10,7 +10,8 @@ Each fold trains ``recipes/librispeech_mini.py`` on the two other speakers of th
 LibriSpeech sample plus the 247 one-utterance voices (``--extra-train-dir``), in a fresh
 process, and holds out one speaker (never in training). Per fold: minutes of training audio,
 epochs, wall time (training and the whole fold), dev CER (seen speakers), unseen-speaker
-CER/WER (greedy and LM beam) and LibriVox CER. The target is greedy unseen CER <= 0.30 on
+CER/WER (greedy and LM beam), unseen Common Voice voices (cv-corpus-6.1-sample) and LibriVox.
+The target is greedy unseen CER <= 0.30 on
 every fold within 60 minutes per fold on 2 CPU cores; ratios to it are printed. Results go
 to bench/results/small_data.json (``--output``) with the device, versions, date and command.
 """
@@ -73,12 +74,22 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
         row[f"test_wer_{decoder}"] = model["test"][decoder]["wer"]["rate"]
     if "out_of_domain" in model:
         row["librivox_cer"] = model["out_of_domain"]["greedy"]["cer"]["rate"]
+        row["librivox_cer_beam"] = model["out_of_domain"]["beam"]["cer"]["rate"]
+    if UNSEEN_CV in model:  # the recipe's default --extra-test-dir: Common Voice voices never trained on
+        for decoder in ("greedy", "beam"):
+            row[f"cv_cer_{decoder}"] = model[UNSEEN_CV][decoder]["cer"]["rate"]
+            row[f"cv_wer_{decoder}"] = model[UNSEEN_CV][decoder]["wer"]["rate"]
+    if "lm" in report:
+        row["lm_megabytes"] = round(report["lm"]["megabytes"], 2)
+        row["lm_perplexity_test"] = round(report["lm"]["perplexity"].get("test", float("nan")), 1)
     return row
 
 
 COLUMNS = [("fold", "{}"), ("train_audio_minutes", "{:.1f}"), ("epochs", "{}"), ("fold_minutes", "{:.1f}"),
            ("dev_cer", "{:.3f}"), ("test_cer_greedy", "{:.3f}"), ("test_wer_greedy", "{:.3f}"),
-           ("test_cer_beam", "{:.3f}"), ("test_wer_beam", "{:.3f}"), ("librivox_cer", "{:.3f}")]
+           ("test_cer_beam", "{:.3f}"), ("test_wer_beam", "{:.3f}"), ("cv_cer_greedy", "{:.3f}"),
+           ("cv_wer_beam", "{:.3f}"), ("librivox_cer", "{:.3f}")]
+UNSEEN_CV = "cv-corpus-6.1-sample"
 
 
 def table(rows):

@@ -66,7 +66,7 @@ def parse_args(argv=None):
     p.add_argument("--max-train-utterances", type=int, default=0,
                    help="train on a seeded random subset of this many utterances (0: all; for smoke runs)")
     p.add_argument("--max-eval-utterances", type=int, default=0,
-                   help="score only this many dev and test utterances each (0: all; for smoke runs)")
+                   help="score only this many dev, test and --extra-test-dir utterances each (0: all; for smoke runs)")
     p.add_argument("--ood-dir", help="folder of wav + txt scored as out-of-domain (default: shared LibriVox set)")
     p.add_argument("--extra-test-dir", action="append", default=None, metavar="DIR",
                    help="corpus of any layout scored as well, by its folder name (repeatable; default: "
@@ -216,7 +216,7 @@ def eval_corpora(args, train_entries, dev_entries, test_entries):
         for key, part in ((name, [e for e in entries if e["text"] not in seen]),
                           (f"{name}_seen_sentences", [e for e in entries if e["text"] in seen])):
             if part:
-                corpora[key] = part
+                corpora[key] = part[: args.max_eval_utterances or None]
     return corpora
 
 

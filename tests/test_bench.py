@@ -49,7 +49,8 @@ def test_small_data_bench_smoke(tmp_path):
     report = json.loads(output.read_text())
     (row,) = report["folds"]
     assert row["fold"] == "4088" and row["epochs"] == 1 and row["train_utterances"] == 12
-    assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer"} <= set(row)
+    assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer", "cv_cer_greedy", "cv_wer_beam",
+            "lm_megabytes"} <= set(row)
     assert report["backend_version"] == importlib.import_module(report["backend"]).__version__
     assert re.search(r"worst unseen-speaker greedy CER [\d.]+ = [\d.]+x the target 0\.3", result.stdout)
 
