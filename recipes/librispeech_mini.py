@@ -142,9 +142,10 @@ def build_recipe_lm(lm_text, path, train_entries, corpora):
     held_out = [e["text"] for entries in corpora.values() for e in entries]
     lm, report = build_lm(sentences + [e["text"] for e in train_entries], LM_ORDER, LM_PRUNE, exclude=held_out)
     lm.write_arpa(path)
+    scores = {name: perplexity(lm, [e["text"] for e in entries]) for name, entries in corpora.items() if entries}
     report.update(files=counts, training_transcripts=len(train_entries), megabytes=path.stat().st_size / 2**20,
-                  perplexity={name: perplexity(lm, [e["text"] for e in entries])["perplexity"]
-                              for name, entries in corpora.items() if entries})
+                  perplexity={name: s["perplexity"] for name, s in scores.items()},
+                  oov_rate={name: s["oov_rate"] for name, s in scores.items()})
     logging.info("LM: %d-gram, %s n-grams, %.1f MB, perplexity %s", LM_ORDER, report["ngrams"],
                  report["megabytes"], {k: round(v, 1) for k, v in report["perplexity"].items()})
     return report
