@@ -15,7 +15,6 @@ bench/results/lm_decoding.json (``--output``) with the device, versions, date an
 """
 
 import argparse
-import json
 import pathlib
 import sys
 import tempfile
@@ -102,10 +101,7 @@ def main(argv=None):
                       f"{name} WER {s['greedy']['wer']:.3f} -> {s['beam']['wer']:.3f}" for name, s in
                       row["scores"].items()), flush=True)
     result = {"run": str(run), "variants": rows, **machine_facts(backend)}
-    if args.output == "-":
-        print(json.dumps(result, indent=2))
-    else:
-        write_result(args.output or ROOT / "bench" / "results" / "lm_decoding.json", result)
+    write_result(args.output or ROOT / "bench" / "results" / "lm_decoding.json", result)
     return result
 
 

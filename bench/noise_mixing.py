@@ -81,8 +81,7 @@ def main(argv=None):
               f"{shift:.3f} ({diff / shift:.2f}x)")
     result = {"utterances": len(entries), "noises": len(noises), "features": "log_mel", "rows": rows,
               **machine_facts("numpy")}
-    if args.output != "-":
-        write_result(args.output or ROOT / "bench" / "results" / "noise_mixing.json", result)
+    write_result(args.output or ROOT / "bench" / "results" / "noise_mixing.json", result)
     return result
 
 

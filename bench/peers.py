@@ -15,7 +15,6 @@ the real-time factor and the device, versions, date and command.
 
 import argparse
 import collections
-import json
 import pathlib
 import sys
 import time
@@ -110,10 +109,7 @@ def main(argv=None):
     version = importlib.metadata.version("pocketsphinx")
     result = {"peer": f"pocketsphinx {version} (packaged en-us model, LM and dictionary)", "sets": rows,
               "max_utterances": args.max_utterances, **machine_facts("numpy")}
-    if args.output == "-":
-        print(json.dumps(result, indent=2))
-    else:
-        write_result(args.output or ROOT / "bench" / "results" / "peers.json", result)
+    write_result(args.output or ROOT / "bench" / "results" / "peers.json", result)
     return result
 
 

@@ -21,7 +21,9 @@ def machine_facts(backend):
 
 
 def write_result(path, report):
-    """``report`` as indented JSON at ``path`` (folders made); nothing when ``path`` is None."""
-    if path:
+    """``report`` as indented JSON at ``path`` (folders made); printed for ``"-"``; nothing for None."""
+    if path == "-":
+        print(json.dumps(report, indent=2))
+    elif path:
         pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
