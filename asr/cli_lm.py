@@ -13,7 +13,8 @@ MAX_ORDER = 10  # an n-gram order beyond this is a typo: word n-grams stop helpi
 def add_parser(sub):
     """``asr lm`` and its one subcommand, ``build``."""
     lm = sub.add_parser("lm", help="word language models: 'asr lm build TEXT... -o lm.arpa' estimates one")
-    build = lm.add_subparsers(dest="lm_command", required=True, metavar="{build}").add_parser(
+    build = lm.add_subparsers(dest="lm_command", required=True, metavar="{build}",
+                              help="build: estimate an LM from text files").add_parser(
         "build", help="estimate a word n-gram LM from text",
         description="estimate a word n-gram LM (modified Kneser-Ney, as KenLM's lmplz) from text files and write "
                     "it as ARPA; decoders read it with --lm")

@@ -32,6 +32,8 @@ INT16_SCALE = 32767  # float samples in [-1, 1] -> the 16-bit PCM pocketsphinx r
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", nargs="*", help="corpora to score (default: the shared test sets, see above)")
+    p.add_argument("--sets", help="comma-separated names of the default sets to score (default: all), e.g. "
+                                  "librispeech-4406,commonvoice-6.1-sample,librivox")
     p.add_argument("--max-utterances", type=int, default=0, help="first N utterances of each set (0: all)")
     p.add_argument("--output", help="JSON results (default: bench/results/peers.json; '-': print only)")
     return p.parse_args(argv)
@@ -96,6 +98,11 @@ def main(argv=None):
         raise SystemExit("bench/peers.py: error: needs pocketsphinx: pip install pocketsphinx") from None
 
     sets = named_sets(args.data) if args.data else default_sets()
+    if args.sets:
+        unknown = set(args.sets.split(",")) - set(sets)
+        if unknown:
+            raise SystemExit(f"bench/peers.py: error: --sets {sorted(unknown)}: not among {sorted(sets)}")
+        sets = {name: entries for name, entries in sets.items() if name in args.sets.split(",")}
     decoder = pocketsphinx.Decoder(loglevel="FATAL")  # the packaged en-us model, LM and dictionary
     rows = []
     for name, entries in sets.items():
