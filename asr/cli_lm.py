@@ -58,7 +58,7 @@ def run_build(args):
     lm.write_arpa(args.output)
     report = {"output": args.output, "files": files, **report}
     if args.lexicon:
-        words = sorted(lm.vocabulary - {"<s>", "</s>", "<unk>"})
+        words = sorted(lm.words)
         write_text_atomic(args.lexicon, "\n".join(words) + "\n")
         report["lexicon"] = args.lexicon
     if args.json:

@@ -105,6 +105,8 @@ class BeamSearchDecoder:
         logits, lengths = check_logits(logits, lengths)
         return [self.decode_one(log_softmax(lg[:n])) for lg, n in zip(logits, lengths)]
 
+    compiled = False  # the NumPy search: slow, tuned on a small grid
+
     def set_weights(self, lm_weight, word_bonus):
         """Use another LM weight and word bonus (cached LM scores are kept)."""
         check_beam_options(self.beam_width, lm_weight, word_bonus)
@@ -301,7 +303,7 @@ def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam
     if len(logits) != len(references) or not logits:
         raise ConfigError(f"need as many logits ({len(logits)}) as references ({len(references)}), at least one")
     decoder = make_decoder("beam", vocabulary, beam_width, lm=lm, lexicon=lexicon, engine=engine)
-    wide = type(decoder).__name__ == "FlashlightBeamDecoder"
+    wide = decoder.compiled
     lm_weights = lm_weights or (WIDE_LM_WEIGHTS if wide else LM_WEIGHTS)
     word_bonuses = word_bonuses or (WIDE_WORD_BONUSES if wide else WORD_BONUSES)
     log_probs = [log_softmax(lg) for lg in logits]

@@ -107,7 +107,7 @@ def evaluate_with_lm(model, dev_entries, corpora, lm=None, lexicon=None, beam_wi
     data, logits = corpus_logits(model, dev_entries, cache_dir=cache_dir, name="dev")
     step = max(1, len(logits) // TUNING_UTTERANCES)
     beam = make_decoder("beam", model.vocabulary, beam_width, lm=lm, lexicon=lexicon, engine=engine)
-    compiled = type(beam).__name__ == "FlashlightBeamDecoder"  # fast enough to tune at the full width
+    compiled = beam.compiled  # fast enough to tune at the full width
     best, table = tune_beam_search(logits[::step], [e["text"] for e in data.entries][::step], model.vocabulary,
                                    lm=lm, lexicon=lexicon, beam_width=beam_width if compiled else min(beam_width, 16),
                                    engine=engine)

@@ -15,9 +15,8 @@ import pathlib
 
 from asr.errors import CorruptFileError
 from asr.files import write_text_atomic
+from asr.kneser_ney import BOS, EOS, LOG10_ZERO, SPECIAL, UNK  # noqa: F401  (re-exported)
 
-BOS, EOS, UNK = "<s>", "</s>", "<unk>"
-LOG10_ZERO = -99.0  # ARPA's "impossible"
 LN10 = math.log(10.0)
 
 
@@ -28,6 +27,11 @@ class NGramLM:
         self.order, self.probs, self.backoffs = order, probs, backoffs
         self.vocabulary = {ngram[0] for ngram in probs[1]}
         self.info = {}
+
+    @property
+    def words(self):
+        """The vocabulary without the markers ``<s>``, ``</s>``, ``<unk>``: a lexicon."""
+        return self.vocabulary - SPECIAL
 
     # === estimation ===
     @classmethod

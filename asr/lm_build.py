@@ -9,35 +9,28 @@ line is normalised as transcripts are (``asr.text.normalize_transcript``: lower 
 numbers spelled, punctuation dropped), so the LM's words are the words a model can spell.
 """
 
-import json
 import pathlib
 import time
 
 from asr.errors import ConfigError, CorruptFileError
-from asr.lm import EOS, NGramLM
+from asr.lm import NGramLM
 from asr.text import normalize_transcript
 
 
 def _lines(path):
-    """The raw text lines of one file (manifest lines: their ``text``)."""
+    """The raw text lines of one file (a ``.jsonl`` manifest: its utterances' transcripts, read by
+    ``asr.corpus.read_manifest``)."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"text file not found: {str(path)!r}")
+    if path.suffix == ".jsonl":
+        from asr.corpus import read_manifest
+
+        return [entry["text"] for entry in read_manifest(path)[0]]
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
         raise CorruptFileError(f"{path}: not a UTF-8 text file ({error})") from None
-    if path.suffix != ".jsonl":
-        return lines
-    texts = []
-    for line_no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            texts.append(str(json.loads(line)["text"]))
-        except (ValueError, KeyError, TypeError):
-            raise CorruptFileError(f"{path}:{line_no}: not a manifest line with a 'text' field") from None
-    return texts
 
 
 def read_sentences(paths):
@@ -79,7 +72,7 @@ def build_lm(sentences, order=3, prune=(), exclude=(), dev=()):
     start = time.perf_counter()
     lm = NGramLM.train(kept, order=order, prune=prune)
     report = {"sentences": len(kept), "excluded_sentences": len(sentences) - len(kept),
-              "words": lm.info["tokens"] - len(kept), "vocabulary": len(lm.vocabulary - {EOS, "<s>", "<unk>"}),
+              "words": lm.info["tokens"] - len(kept), "vocabulary": len(lm.words),
               **{k: lm.info[k] for k in ("order", "prune", "discounts", "discounts_estimated", "ngrams_counted",
                                          "ngrams")},
               "seconds": time.perf_counter() - start}

@@ -86,7 +86,7 @@ def main(argv=None):
     audio_seconds = sum(e["duration"] for e in data.entries if "duration" in e) or sum(
         len(f) * model.feature_config.hop_length / model.feature_config.sample_rate for f in data.features)
     lm = NGramLM.train(sentences, order=3)
-    lexicon = sorted(lm.vocabulary - {"<s>", "</s>", "<unk>"})
+    lexicon = sorted(lm.words)
     options = dict(beam_width=args.beam_width, lm_weight=args.lm_weight, word_bonus=args.word_bonus)
     with tempfile.TemporaryDirectory() as tmp:
         arpa = pathlib.Path(tmp) / "lm.arpa"

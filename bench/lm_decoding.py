@@ -64,13 +64,12 @@ def build(variant, train, corpora, args, folder):
     lm, report = build_lm(sentences, order, prune, exclude=held_out)
     path = folder / f"{variant}.arpa"
     lm.write_arpa(path)
+    scores = {name: perplexity(lm, [e["text"] for e in entries]) for name, entries in corpora.items() if entries}
     return path, {"text": text, "order": order, "prune": list(prune), "engine": engine,
                   "ngrams": report["ngrams"], "megabytes": round(path.stat().st_size / 2**20, 2),
                   "build_seconds": round(report["seconds"], 1),
-                  "perplexity": {k: round(perplexity(lm, [e["text"] for e in v])["perplexity"], 1)
-                                 for k, v in corpora.items() if v},
-                  "oov_rate": {k: round(perplexity(lm, [e["text"] for e in v])["oov_rate"], 4)
-                               for k, v in corpora.items() if v}}
+                  "perplexity": {k: round(s["perplexity"], 1) for k, s in scores.items()},
+                  "oov_rate": {k: round(s["oov_rate"], 4) for k, s in scores.items()}}
 
 
 def main(argv=None):

@@ -92,7 +92,7 @@ def test_perplexity_follows_kenlms_convention():
 
 def test_build_lm_normalises_and_excludes(tmp_path):
     (tmp_path / "a.txt").write_text("The CAT sat, on 2 mats!\n\n   \nthe dog sat\n", encoding="utf-8")
-    (tmp_path / "m.jsonl").write_text(json.dumps({"audio": "x.wav", "text": "a cat ran"}) + "\n")
+    (tmp_path / "m.jsonl").write_text(json.dumps({"path": "x.wav", "text": "a cat ran"}) + "\n")
     sentences, counts = read_sentences([tmp_path / "a.txt", tmp_path / "m.jsonl"])
     assert sentences == ["the cat sat on two mats", "the dog sat", "a cat ran"]
     assert counts[str(tmp_path / "a.txt")] == {"lines": 4, "sentences": 2, "empty": 2}
