@@ -1,8 +1,10 @@
-"""Training-step cost of the LibriSpeech recipe's model at several batch sizes and dtype
-policies, per utterance, as a ratio to the first in the same process: does a larger batch, or
-bf16, buy more epochs per CPU hour?
+"""Training-step cost of the LibriSpeech recipe's model at several batch sizes, dtype policies
+and convolution backward passes, per utterance, as a ratio to the first in the same process:
+does a larger batch, bf16, or the phase-split convolution gradient buy more epochs per CPU hour?
 
     python bench/recipe_step_time.py                      # batch 8, 16, 24 x 1280 frames (12.8 s)
+    python bench/recipe_step_time.py --batch-sizes 8 --conv-backward xla,phase-split \
+        --output bench/results/recipe_step_time_conv.json  # asr.layers.SubsamplingConv2D vs XLA's
     python bench/recipe_step_time.py --smoke              # tiny sizes for CI
     python bench/recipe_step_time.py --batch-sizes 8 --policies float32,mixed_bfloat16 \
         --output bench/results/recipe_step_time_bf16.json   # does bf16 (--mixed-precision) pay here?
@@ -33,6 +35,8 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=4, help="timed steps per batch size")
     p.add_argument("--policies", default="float32", help="comma-separated Keras dtype policies, each timed at "
                                                           "every batch size (mixed_bfloat16: --mixed-precision)")
+    p.add_argument("--conv-backward", default="phase-split", help="comma-separated, each timed at every batch "
+                   "size: phase-split (asr.layers.SubsamplingConv2D on JAX's CPU backend) or xla (Keras' Conv2D)")
     p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
     p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
     args = p.parse_args(argv)
@@ -40,6 +44,9 @@ def parse_args(argv=None):
         args.batch_sizes, args.frames, args.steps = "2,4", 200, 1
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     args.policies = args.policies.split(",")
+    args.conv_backward = args.conv_backward.split(",")
+    if not set(args.conv_backward) <= {"phase-split", "xla"}:
+        p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
     if args.output is None and not args.smoke:
         args.output = str(ROOT / "bench" / "results" / "recipe_step_time.json")
     return args
@@ -61,39 +68,54 @@ def step_seconds(model, batch, frames, steps, rng):
     return (time.perf_counter() - start) / steps
 
 
+def build(name, params, policy, conv_backward):
+    """The recipe's model under a dtype policy, its strided Conv2D gradients phase-split or XLA's."""
+    import keras
+
+    from asr.features import FeatureConfig
+    from asr.layers import SubsamplingConv2D
+    from asr.models import build_model
+    from asr.text import Vocabulary
+
+    keras.config.set_dtype_policy(policy)  # as asr.train does for --mixed-precision
+    try:
+        model = build_model(name, FeatureConfig(RECIPE["features"]), Vocabulary(), **params)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    if conv_backward == "xla":  # Keras' own Conv2D: the same weights and outputs, XLA's gradients
+        for layer in model._flatten_layers():
+            if isinstance(layer, SubsamplingConv2D):
+                layer.phase_split = False
+    model.compile(optimizer=keras.optimizers.Adam(RECIPE["learning_rate"]))
+    return model
+
+
 def main(argv=None):
     args = parse_args(argv)
     from asr.keras_backend import choose_backend
 
     backend = choose_backend()
-    import keras
     import numpy as np
-
-    from asr.features import FeatureConfig
-    from asr.models import build_model
-    from asr.text import Vocabulary
 
     params = {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "units": 8,
               "n_layers": 1} if args.smoke else RECIPE["model_params"]
     rng = np.random.default_rng(0)
     rows = []
     for policy in args.policies:
-        keras.config.set_dtype_policy(policy)  # as asr.train does for --mixed-precision
-        try:
-            model = build_model(RECIPE["model"], FeatureConfig(RECIPE["features"]), Vocabulary(), **params)
-        finally:
-            keras.config.set_dtype_policy("float32")
-        model.compile(optimizer=keras.optimizers.Adam(RECIPE["learning_rate"]))
-        for batch in args.batch_sizes:
-            seconds = step_seconds(model, batch, args.frames, args.steps, rng)
-            rows.append({"dtype_policy": policy, "batch_size": batch, "frames": args.frames,
-                         "step_seconds": round(seconds, 4), "ms_per_utterance": round(1000 * seconds / batch, 1)})
+        for conv_backward in args.conv_backward:
+            model = build(RECIPE["model"], params, policy, conv_backward)
+            for batch in args.batch_sizes:
+                seconds = step_seconds(model, batch, args.frames, args.steps, rng)
+                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "batch_size": batch,
+                             "frames": args.frames, "step_seconds": round(seconds, 4),
+                             "ms_per_utterance": round(1000 * seconds / batch, 1)})
     reference = rows[0]["ms_per_utterance"]
     for row in rows:
         row["per_utterance_vs_first"] = round(row["ms_per_utterance"] / reference, 3)
-        print(f"{row['dtype_policy']} batch {row['batch_size']} x {row['frames']} frames: {row['step_seconds']:.3f} s "
-              f"per step, {row['ms_per_utterance']:.1f} ms per utterance ({row['per_utterance_vs_first']:.2f}x "
-              f"{rows[0]['dtype_policy']} batch {rows[0]['batch_size']})")
+        print(f"{row['dtype_policy']} {row['conv_backward']} batch {row['batch_size']} x {row['frames']} frames: "
+              f"{row['step_seconds']:.3f} s per step, {row['ms_per_utterance']:.1f} ms per utterance "
+              f"({row['per_utterance_vs_first']:.2f}x {rows[0]['dtype_policy']} {rows[0]['conv_backward']} "
+              f"batch {rows[0]['batch_size']})")
     what = " ".join(__doc__.split("\n\n")[0].split())
     write_result(args.output, {"what": what, "model": RECIPE["model"], "model_params": params, "rows": rows,
                                **machine_facts(backend)})

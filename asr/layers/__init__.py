@@ -1,6 +1,7 @@
 """Reusable, registered Keras layers (all ``get_config``-complete, safe_mode-loadable)."""
 
 from asr.layers.attention import AttentionPooling, AttentionWithContext, masked_softmax
+from asr.layers.conv import SubsamplingConv2D
 from asr.layers.gru import GRU
 from asr.layers.lengths import (
     ConvOutputLength,
@@ -31,6 +32,7 @@ __all__ = [
     "MaskedGlobalMaxPooling1D",
     "SequenceBatchNorm",
     "SpecAugment",
+    "SubsamplingConv2D",
     "ZeroPaddedFrames",
     "conv_output_length",
     "frame_mask",

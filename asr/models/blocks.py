@@ -13,7 +13,7 @@ import keras
 
 from asr.errors import ConfigError
 from asr.frames import TimeReduction
-from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, ZeroPaddedFrames
+from asr.layers import GRU, ConvOutputLength, SequenceBatchNorm, SubsamplingConv2D, ZeroPaddedFrames
 
 # BatchNorm moving-average momentum: an effective window of 1 / (1 - 0.95) = 20 steps, so the
 # inference statistics catch up within an epoch even in short small-data runs (Keras' 0.99
@@ -41,7 +41,7 @@ def time_conv(x, lengths, filters, kernel_size, strides=1, padding="same", dilat
         freq_pad = (freq_kernel - 1) // 2
         x = keras.layers.ZeroPadding2D(((left, right), (freq_pad, freq_kernel - 1 - freq_pad)),
                                        name=f"{name}_pad")(x)
-        x = keras.layers.Conv2D(filters, (kernel_size, freq_kernel), strides=(strides, freq_strides),
+        x = SubsamplingConv2D(filters, (kernel_size, freq_kernel), strides=(strides, freq_strides),
                                 dilation_rate=(dilation_rate, 1), padding="valid", use_bias=not batch_norm,
                                 name=name)(x)
     lengths = ConvOutputLength(kernel_size, strides, padding, dilation_rate, name=f"{name}_lengths")(lengths)

@@ -38,6 +38,8 @@ CASES = {
     "masked_max": (layers.MaskedGlobalMaxPooling1D, {}, X_PADDED, (3, 4), 0, 0.0, False),
     "drop_mask": (layers.DropMask, {}, X_PADDED, (3, 7, 4), 0, 0.0, False),
     "mask_from_value": (layers.MaskFromValue, {"mask_value": 0.0}, X_PADDED, (3, 7), 0, None, False),
+    "subsampling_conv2d": (layers.SubsamplingConv2D, {"filters": 2, "kernel_size": (3, 2), "strides": (2, 2)},
+                           X[..., None], (3, 3, 2, 2), 2, None, True),
 }
 
 
