@@ -92,20 +92,32 @@ def test_recipe_step_time_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
     assert [row["batch_size"] for row in rows] == [2, 4] and rows[0]["per_utterance_vs_first"] == 1.0
-    assert re.search(r"batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per utterance \([\d.]+x float32 batch 2\)",
-                     result.stdout)
+    assert re.search(r"float32 phase-split batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per utterance "
+                     r"\([\d.]+x float32 phase-split batch 2\)", result.stdout)
 
 
-def test_recipe_step_time_compares_dtype_policies(tmp_path):
+def test_recipe_step_time_compares_dtype_policies_and_conv_gradients(tmp_path):
     output = tmp_path / "steps.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--policies",
-                             "float32,mixed_bfloat16", "--output", str(output)],
+                             "float32,mixed_bfloat16", "--conv-backward", "xla,phase-split", "--output", str(output)],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
-    assert [(row["dtype_policy"], row["batch_size"]) for row in rows] == [
-        ("float32", 2), ("float32", 4), ("mixed_bfloat16", 2), ("mixed_bfloat16", 4)]
+    assert [(row["dtype_policy"], row["conv_backward"], row["batch_size"]) for row in rows] == [
+        (policy, conv, batch) for policy in ("float32", "mixed_bfloat16") for conv in ("xla", "phase-split")
+        for batch in (2, 4)]
     assert rows[0]["per_utterance_vs_first"] == 1.0 and all(row["per_utterance_vs_first"] > 0 for row in rows)
+
+
+def test_step_profile_smoke(tmp_path):
+    output = tmp_path / "profile.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "step_profile.py"), "--smoke", "--output",
+                             str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert [row["part"] for row in report["parts"]] == ["conv_front_end", "ctc_loss", "bigru_1", "bigru_2", "loader"]
+    assert set(report["step_seconds"]) == {"model", "model_xla_conv", "0_bigru", "1_bigru"}
+    assert report["xla_conv_gradients_vs_phase_split"] > 0 and "of the step" in result.stdout
 
 
 @pytest.mark.usefixtures("librispeech_dir")  # the default test sets are the shared ones
