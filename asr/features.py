@@ -211,11 +211,14 @@ class FeatureStats:
     def __init__(self):
         self.count, self.total, self.total_sq = 0, 0.0, 0.0
 
-    def update(self, features):
+    def update(self, features, weight=1.0):
+        """Add ``features`` (rows, dims), each row counted ``weight`` times (a sampling weight)."""
+        if not (np.isfinite(weight) and weight > 0):
+            raise ConfigError(f"FeatureStats.update weight={weight!r} must be a finite number > 0")
         features = np.asarray(features, dtype=np.float64)
-        self.count += features.shape[0]
-        self.total = self.total + features.sum(axis=0)
-        self.total_sq = self.total_sq + np.square(features).sum(axis=0)
+        self.count += weight * features.shape[0]
+        self.total = self.total + weight * features.sum(axis=0)
+        self.total_sq = self.total_sq + weight * np.square(features).sum(axis=0)
         return self
 
     def fit(self, data):

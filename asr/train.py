@@ -81,10 +81,12 @@ def _build(config, feature_config):
 
 
 def set_normalization_from(model, train_set):
-    """Store the training set's per-dimension feature mean/std in the model."""
+    """Store the training set's per-dimension feature mean/std in the model: those of the mixture
+    it trains on, each utterance counted by its ``sampling_weight`` (``train_weights``), so that a
+    large corpus drawn at 0.1 does not set the statistics of a small one drawn in full."""
     stats = FeatureStats()
-    for features in train_set.features:
-        stats.update(features)
+    for features, entry in zip(train_set.features, train_set.entries):
+        stats.update(features, entry.get("sampling_weight", 1.0))
     model.set_normalization(*stats.result())
 
 

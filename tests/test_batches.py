@@ -167,3 +167,22 @@ def test_train_weights_map_onto_the_train_data_sources(tmp_path, librispeech_ent
                        (dict(train_weights=(1.0,), speaker_cap=2), "cannot be combined")]:
         with pytest.raises(ValueError, match=match):
             TrainConfig(**bad)
+
+
+def test_normalization_statistics_follow_the_sampling_weights():
+    """A corpus drawn at 0.25 counts a quarter in the stored mean/std (the mixture trained on)."""
+    from asr.skip_report import SkipReport
+    from asr.train import set_normalization_from
+    from asr.utterances import UtteranceSet
+
+    class Model:
+        def set_normalization(self, mean, std):
+            self.mean, self.std = mean, std
+
+    small, large = np.zeros((100, 2)), np.ones((400, 2))
+    entries = [{"sampling_weight": 1.0}, {"sampling_weight": 0.25}]
+    model = Model()
+    set_normalization_from(model, UtteranceSet([small, large], [None, None], entries, SkipReport()))
+    np.testing.assert_allclose(model.mean, [0.5, 0.5])  # 100 rows of 0 and 400 x 0.25 rows of 1
+    set_normalization_from(model, UtteranceSet([small, large], [None, None], [{}, {}], SkipReport()))
+    np.testing.assert_allclose(model.mean, [0.8, 0.8])  # unweighted: every frame once

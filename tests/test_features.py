@@ -93,3 +93,16 @@ def test_feature_stats():
     np.testing.assert_allclose(std, both.std(0), rtol=1e-4)
     with pytest.raises(ValueError, match="no frames"):
         FeatureStats().result()
+
+
+def test_feature_stats_weighted_rows_count_as_repeats():
+    """weight 2 == the rows twice; 0.5 of b == half of b's rows' share (a sampling weight)."""
+    a, b = RNG.normal(0, 1, size=(300, 3)), RNG.normal(5, 3, size=(200, 3))
+    twice = FeatureStats().update(a).update(b, 2.0).result()
+    repeated = FeatureStats().update(a).update(b).update(b).result()
+    np.testing.assert_allclose(twice, repeated, rtol=1e-6)
+    mean, _ = FeatureStats().update(a).update(b, 0.5).result()
+    np.testing.assert_allclose(mean, (a.sum(0) + 0.5 * b.sum(0)) / 400, rtol=1e-6)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="weight"):
+            FeatureStats().update(a, bad)
