@@ -42,7 +42,10 @@ def parse_args(argv=None):
     p.add_argument("--budget", type=float, default=0.0, help="training minutes per fold (0: the recipe's epochs)")
     p.add_argument("--quick", action="store_true", help="one fold, 6 epochs, no speed perturbation (~10 min)")
     p.add_argument("--smoke", action="store_true", help="one fold, a dozen utterances, a tiny model (CI)")
-    p.add_argument("--work-dir", default=str(ROOT / "runs" / "small_data"))
+    p.add_argument("--work-dir", default=str(ROOT / "runs" / "small_data"), help="one run folder per fold, "
+                   "WORK_DIR/SPEAKER (default: runs/small_data)")
+    p.add_argument("--existing-runs", action="store_true", help="tabulate the folds already finished in --work-dir "
+                   "(their report.json) instead of training them again; train the others")
     p.add_argument("--output", help="JSON results (default: bench/results/small_data.json; smoke: none)")
     p.add_argument("recipe_args", nargs="*", help="more recipe flags, after --")
     return p.parse_args(argv)
@@ -60,10 +63,15 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
     command = [sys.executable, str(ROOT / "recipes" / "librispeech_mini.py"), "--data-dir", str(data_dir),
                "--extra-train-dir", str(extra_dir), "--test-speaker", speaker, "--output-dir", str(out),
                *(["--time-budget", str(args.budget)] if args.budget else []), *recipe_args]
-    start = time.monotonic()
-    subprocess.run(command, check=True)
-    seconds = time.monotonic() - start
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    if args.existing_runs and (out / "report.json").is_file():  # tabulated, not trained again
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        seconds = report.get("total_seconds") or (out / "report.json").stat().st_mtime - (out / "config.json").stat(
+        ).st_mtime  # older reports: from the run's config (training start) to its report
+    else:
+        start = time.monotonic()
+        subprocess.run(command, check=True)
+        seconds = time.monotonic() - start
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     model = report["model"]
     row = {"fold": speaker, "train_audio_minutes": round(report["train_audio_minutes"], 1),
            "train_utterances": report["splits"]["train"], "epochs": report["epochs_run"],

@@ -24,7 +24,6 @@ alignment.png, report.json, and train/dev/test manifests.
 """
 
 import argparse
-import json
 import logging
 import pathlib
 import random
@@ -153,11 +152,12 @@ def build_recipe_lm(lm_text, path, train_entries, corpora):
 
 def main(argv=None):
     args, config = parse_args(argv)
+    begun = time.monotonic()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     logging.info("Keras backend: %s", choose_backend())
     from asr.errors import ConfigError
     from asr.evaluate import compare_decoders, evaluate_with_lm
-    from asr.files import claim_run_folder
+    from asr.files import claim_run_folder, write_json_atomic
     from asr.lm_build import read_sentences
     from asr.models import load_model
     from asr.train import train
@@ -193,7 +193,8 @@ def main(argv=None):
     first = next(iter(corpora))
     compare_decoders(load_model(runs["model"]["model"], compile=False), corpora[first][:1], {"greedy": "greedy"},
                      alignment_plot=out / "alignment.png")
-    (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    report["total_seconds"] = time.monotonic() - begun  # this invocation: data, training, LM, every evaluation
+    write_json_atomic(out / "report.json", report)
     print_summary(report, runs, corpora, out)
 
 

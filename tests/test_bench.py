@@ -53,6 +53,12 @@ def test_small_data_bench_smoke(tmp_path):
             "lm_megabytes"} <= set(row)
     assert report["backend_version"] == importlib.import_module(report["backend"]).__version__
     assert re.search(r"worst unseen-speaker greedy CER [\d.]+ = [\d.]+x the target 0\.3", result.stdout)
+    again = subprocess.run([sys.executable, str(ROOT / "bench" / "small_data.py"), "--smoke", "--work-dir",
+                            str(tmp_path / "runs"), "--existing-runs", "--output", str(tmp_path / "again.json")],
+                           capture_output=True, text=True, cwd=ROOT, timeout=600)  # tabulated, not trained again
+    assert again.returncode == 0, again.stderr[-3000:]
+    (same,) = json.loads((tmp_path / "again.json").read_text())["folds"]
+    assert same == {**row, "fold_minutes": same["fold_minutes"]} and same["fold_minutes"] <= row["fold_minutes"]
 
     fold = tmp_path / "runs" / "4088"  # one epoch: its only checkpoint is the recipe's model
     averaged = subprocess.run([sys.executable, str(ROOT / "bench" / "checkpoint_averaging.py"), "--run-dir",

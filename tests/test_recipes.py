@@ -58,6 +58,7 @@ def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
     train_speakers = {json.loads(line)["speaker"] for line in (out / "train.jsonl").read_text().splitlines()}
     assert "4406" not in train_speakers and len(train_speakers) == 3  # 4088 + the two extra voices
     assert report["splits"]["train"] == 2 + 2 and report["epochs_run"] == 1
+    assert report["total_seconds"] >= report["train_seconds"] > 0
     assert set(report["model"]["test"]) == {"greedy", "beam"}
     assert report["model"]["out_of_domain"]["beam"]["utterances"] == 5
     assert {"lm_weight", "word_bonus", "wer"} <= set(report["model"]["tuning"]["best"])
