@@ -3,7 +3,7 @@
 XLA's CPU backend computes the input gradient of a strided convolution as one convolution
 over the zero-dilated output gradient, off its fast convolution path: for the recipe's second
 front-end layer (16 -> 16 channels, 5 x 11 kernel, stride 2 x 2, batch 8 x 12.8 s) it took
-0.25 s against 0.015 s for the forward pass, a third of the whole training step (measured on
+0.25 s against 0.015 s for the forward pass, over a quarter of the whole training step (measured on
 2 CPU cores, ``docs/results.md``). The same gradient splits by stride phase: input rows
 ``a, a + s, a + 2s, ...`` only ever meet the kernel taps ``a, a + s, ...``, so each phase's
 gradient is one *unstrided* convolution of the output gradient with that phase's taps,
@@ -30,8 +30,8 @@ def _jax_on_cpu():
 
 @keras.saving.register_keras_serializable(package="asr")
 class SubsamplingConv2D(keras.layers.Conv2D):
-    """``keras.layers.Conv2D`` (channels last) with a phase-split input gradient on JAX's CPU
-    backend; ``(batch, time, freq, channels) -> (batch, time', freq', filters)``.
+    """``keras.layers.Conv2D`` (channels last) with phase-split input and kernel gradients on
+    JAX's CPU backend; ``(batch, time, freq, channels) -> (batch, time', freq', filters)``.
 
     ``phase_split = False`` (on the class or one layer) falls back to XLA's gradients, e.g. to
     time both (``bench/recipe_step_time.py --conv-backward xla,phase-split``).
