@@ -31,6 +31,18 @@ def missing_dependency(error):
     return None
 
 
+def jax_platform():
+    """The platform JAX computes on ("cpu", "gpu", "tpu") when Keras runs on JAX, else None:
+    the layers whose fastest kernel differs by platform ask it at trace time."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return None
+    import jax
+
+    return jax.default_backend()
+
+
 def choose_backend(required=True):
     """Set ``KERAS_BACKEND`` to the fastest installed backend unless the user already set it.
 

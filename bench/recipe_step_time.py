@@ -1,6 +1,7 @@
-"""Training-step cost of the LibriSpeech recipe's model at several batch sizes, dtype policies
-and convolution backward passes, per utterance, as a ratio to the first in the same process:
-does a larger batch, bf16, or the phase-split convolution gradient buy more epochs per CPU hour?
+"""Training-step cost of the LibriSpeech recipe's model at several batch sizes, dtype policies,
+convolution backward passes and GRU kernels, per utterance, as a ratio to the first in the same
+process: does a larger batch, bf16, the phase-split convolution gradient or the hoisted GRU buy
+more epochs per CPU hour?
 
     python bench/recipe_step_time.py                      # batch 8, 16, 24 x 1280 frames (12.8 s)
     python bench/recipe_step_time.py --batch-sizes 8 --conv-backward xla,phase-split \
@@ -8,6 +9,8 @@ does a larger batch, bf16, or the phase-split convolution gradient buy more epoc
     python bench/recipe_step_time.py --smoke              # tiny sizes for CI
     python bench/recipe_step_time.py --batch-sizes 8 --policies float32,mixed_bfloat16 \
         --output bench/results/recipe_step_time_bf16.json   # does bf16 (--mixed-precision) pay here?
+    python bench/recipe_step_time.py --batch-sizes 8 --gru keras,hoisted \
+        --output bench/results/recipe_step_time_gru.json    # asr.layers.GRU's kernels (JAX)
 
 Random features and labels of fixed shape (one compiled shape per batch size); the first step
 compiles and is not timed. Results go to bench/results/recipe_step_time.json (``--output``)
@@ -15,6 +18,7 @@ with the device, versions, date and command.
 """
 
 import argparse
+import itertools
 import pathlib
 import sys
 import time
@@ -37,6 +41,8 @@ def parse_args(argv=None):
                                                           "every batch size (mixed_bfloat16: --mixed-precision)")
     p.add_argument("--conv-backward", default="phase-split", help="comma-separated, each timed at every batch "
                    "size: phase-split (asr.layers.SubsamplingConv2D on JAX's CPU backend) or xla (Keras' Conv2D)")
+    p.add_argument("--gru", default="auto", help="comma-separated asr.layers.GRU implementations, each timed at "
+                   "every batch size: auto, keras, hoisted or fused (JAX), cudnn (torch)")
     p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
     p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
     args = p.parse_args(argv)
@@ -45,6 +51,7 @@ def parse_args(argv=None):
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     args.policies = args.policies.split(",")
     args.conv_backward = args.conv_backward.split(",")
+    args.gru = args.gru.split(",")
     if not set(args.conv_backward) <= {"phase-split", "xla"}:
         p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
     if args.output is None and not args.smoke:
@@ -69,7 +76,8 @@ def step_seconds(model, batch, frames, steps, rng):
 
 
 def build(name, params, policy, conv_backward):
-    """The recipe's model under a dtype policy, its strided Conv2D gradients phase-split or XLA's."""
+    """The recipe's model under a dtype policy, its strided Conv2D gradients phase-split or XLA's
+    (``params["implementation"]`` picks the GRU kernel)."""
     import keras
 
     from asr.features import FeatureConfig
@@ -102,20 +110,19 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     rows = []
     for policy in args.policies:
-        for conv_backward in args.conv_backward:
-            model = build(RECIPE["model"], params, policy, conv_backward)
+        for conv_backward, gru in itertools.product(args.conv_backward, args.gru):
+            model = build(RECIPE["model"], {**params, "implementation": gru}, policy, conv_backward)
             for batch in args.batch_sizes:
                 seconds = step_seconds(model, batch, args.frames, args.steps, rng)
-                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "batch_size": batch,
+                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "batch_size": batch,
                              "frames": args.frames, "step_seconds": round(seconds, 4),
                              "ms_per_utterance": round(1000 * seconds / batch, 1)})
     reference = rows[0]["ms_per_utterance"]
     for row in rows:
         row["per_utterance_vs_first"] = round(row["ms_per_utterance"] / reference, 3)
-        print(f"{row['dtype_policy']} {row['conv_backward']} batch {row['batch_size']} x {row['frames']} frames: "
-              f"{row['step_seconds']:.3f} s per step, {row['ms_per_utterance']:.1f} ms per utterance "
-              f"({row['per_utterance_vs_first']:.2f}x {rows[0]['dtype_policy']} {rows[0]['conv_backward']} "
-              f"batch {rows[0]['batch_size']})")
+        name = f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} batch {row['batch_size']}"
+        print(f"{name} x {row['frames']} frames: {row['step_seconds']:.3f} s per step, {row['ms_per_utterance']:.1f} "
+              f"ms per utterance ({row['per_utterance_vs_first']:.2f}x the first)")
     what = " ".join(__doc__.split("\n\n")[0].split())
     write_result(args.output, {"what": what, "model": RECIPE["model"], "model_params": params, "rows": rows,
                                **machine_facts(backend)})

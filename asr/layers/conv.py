@@ -21,11 +21,7 @@ import functools
 
 import keras
 
-
-def _jax_on_cpu():
-    import jax
-
-    return jax.default_backend() == "cpu"
+from asr.keras_backend import jax_platform
 
 
 @keras.saving.register_keras_serializable(package="asr")
@@ -40,9 +36,9 @@ class SubsamplingConv2D(keras.layers.Conv2D):
     phase_split = True
 
     def _phase_split(self):
-        return (self.phase_split and keras.backend.backend() == "jax" and self.padding == "valid"
+        return (self.phase_split and jax_platform() == "cpu" and self.padding == "valid"
                 and self.data_format == "channels_last" and max(self.strides) > 1 and set(self.dilation_rate) == {1}
-                and self.groups == 1 and _jax_on_cpu())
+                and self.groups == 1)
 
     def convolution_op(self, inputs, kernel):
         if not self._phase_split():

@@ -11,31 +11,28 @@ layout (``reset_after=True``, gates ``[z, r, h]``): a model trained under one ba
 reloads under any other. ``implementation`` picks how they are run:
 
 * ``"keras"``: the Keras GRU itself (portable; cuDNN on TensorFlow GPUs).
+* ``"hoisted"``: JAX only: one ``lax.scan`` per direction over input projections hoisted
+  into one matmul, with a hand-written backward pass whose recurrent-kernel gradient is one
+  matmul over all steps (``asr.layers.gru_kernels.jax_gru_hoisted``).
 * ``"fused"``: JAX only: both directions in one ``lax.scan``, the input projections of all
   time steps hoisted into one matmul (``asr.layers.gru_kernels.jax_gru``).
 * ``"cudnn"``: torch only: ``torch._VF.gru`` (cuDNN on GPU, ATen's native loop on CPU).
 * ``"auto"`` (default): ``cudnn`` on torch (on CPU too: 4.9x faster per training step than
-  Keras' torch GRU, measured on 2 CPU cores), ``fused`` on JAX when it runs on a GPU, and
-  ``keras`` elsewhere (on a 2-core CPU, XLA runs two separate scans faster than one fused
-  scan: 1.25 s against 1.6 s for a Conv1D + 2 x BiGRU-200 step of 16 x 10 s).
+  Keras' torch GRU, measured on 2 CPU cores), ``fused`` on JAX when it runs on a GPU,
+  ``hoisted`` on JAX elsewhere (a BiGRU-256 layer's forward and backward pass over 8 x 320
+  steps: 0.25 s against 0.39 s for Keras' GRU on 2 CPU cores, ``bench/results/gru_step.json``;
+  XLA runs two separate scans faster there than one fused one) and ``keras`` on TensorFlow.
 """
 
 import keras
 from keras import ops
 
 from asr.errors import ConfigError
+from asr.keras_backend import jax_platform
 from asr.layers.lengths import reverse_within_lengths, sequence_mask
 
-IMPLEMENTATIONS = ("auto", "keras", "fused", "cudnn")
-_FAST_PATH = {"jax": "fused", "torch": "cudnn"}
-
-
-def _on_gpu(backend):
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() == "gpu"
-    return False
+IMPLEMENTATIONS = ("auto", "keras", "hoisted", "fused", "cudnn")
+_BACKEND_OF = {"hoisted": "jax", "fused": "jax", "cudnn": "torch"}  # the fast paths
 
 
 def resolve_implementation(implementation):
@@ -43,10 +40,10 @@ def resolve_implementation(implementation):
         raise ConfigError(f"implementation={implementation!r} must be one of {IMPLEMENTATIONS}")
     backend = keras.backend.backend()
     if implementation == "auto":
-        if backend == "torch" or (backend == "jax" and _on_gpu(backend)):
-            return _FAST_PATH[backend]
-        return "keras"
-    if implementation != "keras" and _FAST_PATH.get(backend) != implementation:
+        if backend == "jax":
+            return "fused" if jax_platform() == "gpu" else "hoisted"
+        return "cudnn" if backend == "torch" else "keras"
+    if implementation != "keras" and _BACKEND_OF[implementation] != backend:
         raise ConfigError(f"implementation={implementation!r} is not available on the {backend!r} backend")
     return implementation
 
@@ -67,7 +64,7 @@ class GRU(keras.layers.Layer):
         bidirectional: also run a backward GRU and concatenate (output ``2 * units``).
         return_sequences: ``(batch, time, units*)`` if True, else the last valid state
             ``(batch, units*)`` (for the backward direction: its state after the first frame).
-        implementation: ``auto`` | ``keras`` | ``fused`` (JAX) | ``cudnn`` (torch).
+        implementation: ``auto`` | ``keras`` | ``hoisted`` or ``fused`` (JAX) | ``cudnn`` (torch).
         kernel_regularizer, recurrent_regularizer: passed to both Keras GRUs.
 
     Call: ``layer(x, lengths=None, mask=None)``.
@@ -118,7 +115,8 @@ class GRU(keras.layers.Layer):
         else:
             from asr.layers import gru_kernels
 
-            kernel = gru_kernels.jax_gru if implementation == "fused" else gru_kernels.torch_gru
+            kernel = {"hoisted": gru_kernels.jax_gru_hoisted, "fused": gru_kernels.jax_gru,
+                      "cudnn": gru_kernels.torch_gru}[implementation]
             outputs = kernel(x, lengths, self._weights(), self.compute_dtype)
         if self.return_sequences:
             y = ops.concatenate(outputs, axis=-1) if self.bidirectional else outputs[0]

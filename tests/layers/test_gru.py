@@ -17,7 +17,8 @@ RNG = np.random.default_rng(0)
 BACKEND = keras.backend.backend()
 
 
-FAST = {"jax": "fused", "torch": "cudnn"}.get(BACKEND)
+FAST = {"jax": ["hoisted", "fused"], "torch": ["cudnn"]}.get(BACKEND, [])
+KERNEL = {"hoisted": "jax_gru_hoisted", "fused": "jax_gru", "cudnn": "torch_gru"}
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -87,21 +88,22 @@ def _grads(layer, x, lengths, probe):
     return out.detach().numpy(), [g.numpy() for g in grads]
 
 
-@pytest.mark.skipif(FAST is None, reason=f"no fast GRU path on the {BACKEND} backend")
+@pytest.mark.skipif(not FAST, reason=f"no fast GRU path on the {BACKEND} backend")
+@pytest.mark.parametrize("implementation", FAST or [None])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("padded", [False, True])
-def test_fast_path_equals_portable_forward_and_gradients(bidirectional, padded, monkeypatch):
+def test_fast_path_equals_portable_forward_and_gradients(implementation, bidirectional, padded, monkeypatch):
     from asr.layers import gru_kernels
 
     calls = []
-    kernel_name = "jax_gru" if BACKEND == "jax" else "torch_gru"
+    kernel_name = KERNEL[implementation]
     original = getattr(gru_kernels, kernel_name)
     monkeypatch.setattr(gru_kernels, kernel_name, lambda *a: calls.append(1) or original(*a))
     x = RNG.normal(size=(3, 11, 4)).astype("float32")
     lengths = np.array([11, 6, 2] if padded else [11, 11, 11], "int32")
     portable = GRU(7, bidirectional=bidirectional, implementation="keras")
     portable.build(x.shape)
-    fast = GRU(7, bidirectional=bidirectional, implementation=FAST)
+    fast = GRU(7, bidirectional=bidirectional, implementation=implementation)
     fast.build(x.shape)
     fast.set_weights(portable.get_weights())
     probe = RNG.normal(size=(3, 11, 14 if bidirectional else 7)).astype("float32")
@@ -111,3 +113,13 @@ def test_fast_path_equals_portable_forward_and_gradients(bidirectional, padded, 
     np.testing.assert_allclose(out_f, out_p, rtol=1e-5, atol=1e-6)
     for gf, gp in zip(grads_f, grads_p):
         np.testing.assert_allclose(gf, gp, rtol=1e-4, atol=1e-5)
+
+
+def test_auto_picks_the_fastest_measured_kernel():
+    from asr.layers.gru import resolve_implementation
+
+    expected = {"jax": "hoisted", "torch": "cudnn"}.get(BACKEND, "keras")  # JAX on CPU here (GPU: fused)
+    assert resolve_implementation("auto") == expected
+    if BACKEND != "jax":
+        with pytest.raises(ValueError, match="'hoisted' is not available"):
+            GRU(3, implementation="hoisted")
