@@ -98,6 +98,10 @@ def build(name, params, policy, conv_backward):
     return model
 
 
+def _name(row):
+    return f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} batch {row['batch_size']}"
+
+
 def main(argv=None):
     args = parse_args(argv)
     from asr.keras_backend import choose_backend
@@ -120,9 +124,8 @@ def main(argv=None):
     reference = rows[0]["ms_per_utterance"]
     for row in rows:
         row["per_utterance_vs_first"] = round(row["ms_per_utterance"] / reference, 3)
-        name = f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} batch {row['batch_size']}"
-        print(f"{name} x {row['frames']} frames: {row['step_seconds']:.3f} s per step, {row['ms_per_utterance']:.1f} "
-              f"ms per utterance ({row['per_utterance_vs_first']:.2f}x the first)")
+        print(f"{_name(row)} x {row['frames']} frames: {row['step_seconds']:.3f} s per step, "
+              f"{row['ms_per_utterance']:.1f} ms per utterance ({row['per_utterance_vs_first']:.2f}x {_name(rows[0])})")
     what = " ".join(__doc__.split("\n\n")[0].split())
     write_result(args.output, {"what": what, "model": RECIPE["model"], "model_params": params, "rows": rows,
                                **machine_facts(backend)})

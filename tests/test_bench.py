@@ -98,20 +98,20 @@ def test_recipe_step_time_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
     assert [row["batch_size"] for row in rows] == [2, 4] and rows[0]["per_utterance_vs_first"] == 1.0
-    assert re.search(r"float32 phase-split batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per utterance "
-                     r"\([\d.]+x float32 phase-split batch 2\)", result.stdout)
+    assert re.search(r"float32 phase-split gru=auto batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per "
+                     r"utterance \([\d.]+x float32 phase-split gru=auto batch 2\)", result.stdout)
 
 
-def test_recipe_step_time_compares_dtype_policies_and_conv_gradients(tmp_path):
+def test_recipe_step_time_compares_dtype_policies_conv_gradients_and_gru_kernels(tmp_path):
     output = tmp_path / "steps.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--policies",
-                             "float32,mixed_bfloat16", "--conv-backward", "xla,phase-split", "--output", str(output)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+                             "float32,mixed_bfloat16", "--conv-backward", "xla,phase-split", "--gru", "keras,auto",
+                             "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
-    assert [(row["dtype_policy"], row["conv_backward"], row["batch_size"]) for row in rows] == [
-        (policy, conv, batch) for policy in ("float32", "mixed_bfloat16") for conv in ("xla", "phase-split")
-        for batch in (2, 4)]
+    assert [(row["dtype_policy"], row["conv_backward"], row["gru"], row["batch_size"]) for row in rows] == [
+        (policy, conv, gru, batch) for policy in ("float32", "mixed_bfloat16") for conv in ("xla", "phase-split")
+        for gru in ("keras", "auto") for batch in (2, 4)]
     assert rows[0]["per_utterance_vs_first"] == 1.0 and all(row["per_utterance_vs_first"] > 0 for row in rows)
 
 
