@@ -9,8 +9,8 @@ more epochs per CPU hour?
     python bench/recipe_step_time.py --smoke              # tiny sizes for CI
     python bench/recipe_step_time.py --batch-sizes 8 --policies float32,mixed_bfloat16 \
         --output bench/results/recipe_step_time_bf16.json   # does bf16 (--mixed-precision) pay here?
-    python bench/recipe_step_time.py --batch-sizes 8 --gru keras,hoisted \
-        --output bench/results/recipe_step_time_gru.json    # asr.layers.GRU's kernels (JAX)
+    python bench/recipe_step_time.py --batch-sizes 8 --gru keras,hoisted --n-layers 2,3 \
+        --output bench/results/recipe_step_time_gru.json    # asr.layers.GRU's kernels (JAX), 2 or 3 BiGRU
 
 Random features and labels of fixed shape (one compiled shape per batch size); the first step
 compiles and is not timed. Results go to bench/results/recipe_step_time.json (``--output``)
@@ -43,6 +43,8 @@ def parse_args(argv=None):
                    "size: phase-split (asr.layers.SubsamplingConv2D on JAX's CPU backend) or xla (Keras' Conv2D)")
     p.add_argument("--gru", default="auto", help="comma-separated asr.layers.GRU implementations, each timed at "
                    "every batch size: auto, keras, hoisted or fused (JAX), cudnn (torch)")
+    p.add_argument("--n-layers", default="", help="comma-separated BiGRU layer counts, each timed at every batch size "
+                   "(default: the recipe's)")
     p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
     p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
     args = p.parse_args(argv)
@@ -52,6 +54,7 @@ def parse_args(argv=None):
     args.policies = args.policies.split(",")
     args.conv_backward = args.conv_backward.split(",")
     args.gru = args.gru.split(",")
+    args.n_layers = [int(n) for n in args.n_layers.split(",")] if args.n_layers else [None]
     if not set(args.conv_backward) <= {"phase-split", "xla"}:
         p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
     if args.output is None and not args.smoke:
@@ -99,7 +102,8 @@ def build(name, params, policy, conv_backward):
 
 
 def _name(row):
-    return f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} batch {row['batch_size']}"
+    return (f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} x {row['n_layers']} "
+            f"batch {row['batch_size']}")
 
 
 def main(argv=None):
@@ -114,12 +118,13 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     rows = []
     for policy in args.policies:
-        for conv_backward, gru in itertools.product(args.conv_backward, args.gru):
-            model = build(RECIPE["model"], {**params, "implementation": gru}, policy, conv_backward)
+        for conv_backward, gru, layers in itertools.product(args.conv_backward, args.gru, args.n_layers):
+            layers = layers or params["n_layers"]
+            model = build(RECIPE["model"], {**params, "implementation": gru, "n_layers": layers}, policy, conv_backward)
             for batch in args.batch_sizes:
                 seconds = step_seconds(model, batch, args.frames, args.steps, rng)
-                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "batch_size": batch,
-                             "frames": args.frames, "step_seconds": round(seconds, 4),
+                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "n_layers": layers,
+                             "batch_size": batch, "frames": args.frames, "step_seconds": round(seconds, 4),
                              "ms_per_utterance": round(1000 * seconds / batch, 1)})
     reference = rows[0]["ms_per_utterance"]
     for row in rows:

@@ -98,8 +98,8 @@ def test_recipe_step_time_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
     assert [row["batch_size"] for row in rows] == [2, 4] and rows[0]["per_utterance_vs_first"] == 1.0
-    assert re.search(r"float32 phase-split gru=auto batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per "
-                     r"utterance \([\d.]+x float32 phase-split gru=auto batch 2\)", result.stdout)
+    assert re.search(r"float32 phase-split gru=auto x 1 batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per "
+                     r"utterance \([\d.]+x float32 phase-split gru=auto x 1 batch 2\)", result.stdout)
 
 
 def test_recipe_step_time_compares_dtype_policies_conv_gradients_and_gru_kernels(tmp_path):
