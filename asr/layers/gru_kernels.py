@@ -18,16 +18,19 @@ def _direction_inputs(x, lengths, n_directions):
     return [x] if n_directions == 1 else [x, reverse_within_lengths(x, lengths)]
 
 
+def _jax_tensor(value, dtype):
+    import jax.numpy as jnp
+
+    return jnp.asarray(ops.cast(ops.convert_to_tensor(value), dtype))
+
+
 def jax_gru(x, lengths, weights, dtype):
     """All directions in one ``lax.scan``; input projections hoisted into one matmul each."""
     import jax
     import jax.numpy as jnp
 
-    def tensor(v):
-        return jnp.asarray(ops.cast(ops.convert_to_tensor(v), dtype))
-
     inputs = _direction_inputs(jnp.asarray(x), lengths, len(weights))
-    kernels = [(tensor(k), tensor(rk), tensor(b)) for k, rk, b in weights]
+    kernels = [tuple(_jax_tensor(v, dtype) for v in direction) for direction in weights]
     # (directions, batch, time, 3U) -> time-major (time, directions, batch, 3U)
     projections = jnp.stack([xi @ k + b[0] for xi, (k, _, b) in zip(inputs, kernels)])
     projections = jnp.moveaxis(projections, 2, 0)
@@ -59,13 +62,10 @@ def jax_gru_hoisted(x, lengths, weights, dtype):
     hand-written backward pass of ``_jax_recurrence`` (the fastest here on JAX's CPU backend)."""
     import jax.numpy as jnp
 
-    def tensor(v):
-        return jnp.asarray(ops.cast(ops.convert_to_tensor(v), dtype))
-
     result = []
     for direction, (xi, (k, rk, b)) in enumerate(zip(_direction_inputs(jnp.asarray(x), lengths, len(weights)),
                                                      weights)):
-        k, rk, b = tensor(k), tensor(rk), tensor(b)
+        k, rk, b = (_jax_tensor(v, dtype) for v in (k, rk, b))
         projections = jnp.swapaxes(xi @ k + b[0], 0, 1)  # time-major (time, batch, 3U)
         outputs = jnp.swapaxes(_jax_recurrence()(projections, rk, b[1]), 0, 1)
         result.append(outputs if direction == 0 else reverse_within_lengths(outputs, lengths))
