@@ -54,7 +54,10 @@ def parse_args(argv=None):
     args.policies = args.policies.split(",")
     args.conv_backward = args.conv_backward.split(",")
     args.gru = args.gru.split(",")
-    args.n_layers = [int(n) for n in args.n_layers.split(",")] if args.n_layers else [None]
+    try:
+        args.n_layers = [int(n) for n in args.n_layers.split(",")] if args.n_layers else [None]
+    except ValueError:
+        p.error(f"--n-layers {args.n_layers}: must be comma-separated whole numbers")
     if not set(args.conv_backward) <= {"phase-split", "xla"}:
         p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
     if args.output is None and not args.smoke:
@@ -112,6 +115,15 @@ def main(argv=None):
 
     backend = choose_backend()
     import numpy as np
+
+    from asr.errors import ConfigError
+    from asr.layers.gru import resolve_implementation
+
+    for gru in args.gru:  # checked here, not in parse_args: the backend must be chosen first
+        try:
+            resolve_implementation(gru)
+        except ConfigError as error:
+            sys.exit(f"recipe_step_time.py: error: --gru {gru}: {error}")
 
     params = {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "units": 8,
               "n_layers": 1} if args.smoke else RECIPE["model_params"]

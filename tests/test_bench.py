@@ -88,7 +88,17 @@ def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
     record = importlib.import_module("record")
     argv = ["bench/small_data.py", "--", "--model-params", '{"units": 8, "n_layers": 2}']
     monkeypatch.setattr(sys, "argv", argv)
-    assert shlex.split(record.machine_facts(keras.backend.backend())["command"]) == ["python", *argv]
+    facts = record.machine_facts(keras.backend.backend())
+    assert shlex.split(facts["command"]) == ["python", *argv]
+    assert facts["cpu"].strip() and "\n" not in facts["cpu"]  # the CPU model: step times differ by machine
+
+
+@pytest.mark.parametrize("flags, named", [(["--gru", "bogus"], "--gru bogus"),
+                                          (["--n-layers", "two"], "--n-layers two")])
+def test_recipe_step_time_names_a_bad_axis_in_one_line(flags, named):
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", *flags],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode != 0 and named in result.stderr and "Traceback" not in result.stderr
 
 
 def test_recipe_step_time_smoke(tmp_path):
