@@ -69,6 +69,20 @@ def test_small_data_bench_smoke(tmp_path):
     assert last["epochs"] == ["checkpoint-e0001.keras"]
     assert {k: recipe[k] for k in ("test", "dev", "librivox")} == {k: last[k] for k in ("test", "dev", "librivox")}
 
+    pytest.importorskip("flashlight.lib.text.decoder", reason="bench/lm_tuning.py decodes with flashlight-text")
+    tuning = subprocess.run([sys.executable, str(ROOT / "bench" / "lm_tuning.py"), "--run-dir", str(fold),
+                             "--max-utterances", "2", "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert tuning.returncode == 0, tuning.stderr[-3000:]
+    rows = {row["corpus"]: row for row in json.loads(output.read_text())["corpora"]}
+    assert {"test", "dev"} <= set(rows) and rows["test"]["utterances"] == 2
+    for row in rows.values():  # one grid for every corpus, the dev-tuned point on it, its own best no worse
+        assert len(row["grid"]) == 42 and row["dev_tuned"] in row["grid"]
+        assert row["own_best"]["wer"] <= row["dev_tuned"]["wer"]
+    assert rows["dev"]["dev_tuned"]["wer"] == min(p["wer"] for p in rows["dev"]["grid"] if abs(p["word_bonus"]) <= 2
+                                                  and p["lm_weight"] <= 1)
+    assert "tuning on dev costs" in tuning.stdout
+
 
 @pytest.mark.usefixtures("librispeech_dir")  # the benchmarks read the shared sample
 def test_decode_speed_bench_smoke(small_model_path, tmp_path):
