@@ -176,3 +176,22 @@ def test_noise_mixing_bench_smoke(tmp_path):
     for row in rows:  # the power-domain sum is close to mixing waveforms, next to what the noise changes
         assert row["mean_abs_difference"] < 0.5 * row["mean_abs_noise_shift"] and row["waveform_ms"] > 0
     assert re.search(r"SNR +0 dB: waveform +[\d.]+ ms, features +[\d.]+ ms", result.stdout)
+
+
+def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
+    cell = {"date": "2026-12-02", "cpu": "AMD EPYC", "recipe_args": [
+        "--cache-dir", "/tmp/x", "--epochs", "17", "--model-params", '{"units": 256, "n_layers": 3}'],
+        "folds": [{"fold": "4406", "epochs": 17, "train_audio_minutes": 96.8, "fold_minutes": 85.5,
+                   "dev_cer": 0.291, "test_cer_greedy": 0.395, "test_wer_beam": 0.707, "lm_megabytes": 3.5},
+                  {"fold": "4088", "epochs": 17, "test_cer_greedy": 0.4, "test_wer_beam": 0.81}]}
+    (tmp_path / "small_data_a.json").write_text(json.dumps(cell))
+    (tmp_path / "small_data_sweep.json").write_text(json.dumps({"runs": {}}))
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "tradeoff_table.py"),
+                             *map(str, sorted(tmp_path.glob("*.json")))],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 4")]
+    assert [row.split(" | ")[0] for row in rows] == ["| 4088", "| 4406"]  # sorted by fold
+    assert "--epochs 17 n_layers=3 |" in rows[1] and "/tmp/x" not in rows[1]  # units=256 is the recipe's
+    assert "| 0.707 |" in rows[1] and "| 0.810* |" in rows[0] and "| - |" in rows[0]  # old LM marked, gaps shown
+    assert "2 cells from 1 results; skipped: small_data_sweep.json (no per-fold rows)" in result.stdout

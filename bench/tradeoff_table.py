@@ -1,0 +1,107 @@
+"""The trade-off table: every measured cell of the recipe, one row per fold, from bench/small_data.py results.
+
+    python bench/tradeoff_table.py                  # every bench/results/small_data*.json
+    python bench/tradeoff_table.py A.json B.json    # these results
+
+A cell is one ``bench/small_data.py`` result: folds (the held-out speaker) trained with the recipe's
+defaults of the day plus the flags the result records (``recipe_args``, or ``recipe_args_per_fold``).
+Prints a Markdown table, best unseen-speaker greedy CER first within each fold: what changed against
+the recipe, epochs, minutes of training audio, wall minutes of the whole fold and the CPU that
+measured them (minutes compare only on one CPU; epochs compare across machines), then CER / WER
+per test set, "-" where a result predates the column (Common Voice was scored from 2026-12-01).
+LM beam WERs marked "*" used the LM of their day (a trigram of the training transcripts), not the
+pruned 4-gram of the shared LM text. Files without per-fold rows (lever sweeps of older recipes,
+kept under their own names) are named below the table as skipped, so none is dropped unseen.
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from recipes.librispeech_mini import RECIPE  # noqa: E402
+
+IGNORED_FLAGS = {"--cache-dir"}  # where features are cached changes no number
+COLUMNS = (("dev_cer", "dev CER"), ("test_cer_greedy", "unseen LS greedy CER"), ("test_wer_greedy", "WER"),
+           ("test_wer_beam", "LM beam WER"), ("cv_cer_greedy", "unseen CV greedy CER"),
+           ("cv_wer_beam", "CV LM beam WER"), ("librivox_cer", "LibriVox CER"))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("results", nargs="*", help="small_data.py result files (default: bench/results/small_data*.json)")
+    args = p.parse_args(argv)
+    args.results = [pathlib.Path(r) for r in args.results] or sorted((ROOT / "bench" / "results").glob(
+        "small_data*.json"))
+    for path in args.results:
+        if not path.is_file():
+            p.error(f"{path}: no such result file")
+    return args
+
+
+def changes(recipe_args):
+    """What ``recipe_args`` change against the recipe, short: model parameters that differ, other flags as given."""
+    words, i, out = list(recipe_args), 0, []
+    while i < len(words):
+        flag, value = words[i], words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else None
+        i += 1 + (value is not None)
+        if flag in IGNORED_FLAGS:
+            continue
+        if flag == "--model-params" and value is not None:
+            params = json.loads(value)
+            out += [f"{k}={v}" for k, v in params.items() if RECIPE["model_params"].get(k) != v]
+        else:
+            out.append(flag if value is None else f"{flag} {pathlib.Path(value).name if '/' in value else value}")
+    return " ".join(out) or "the recipe's defaults"
+
+
+def cells(path):
+    """``(rows, None)`` for a result with per-fold rows, ``([], why)`` for one without."""
+    result = json.loads(path.read_text(encoding="utf-8"))
+    folds = result.get("folds")
+    if not isinstance(folds, list):
+        return [], "no per-fold rows"
+    per_fold = result.get("recipe_args_per_fold") or [result.get("recipe_args", [])] * len(folds)
+    cpu = result.get("cpu") or result.get("device", "?")
+    return [{**row, "result": path.name, "date": result.get("date", "?"), "cpu": cpu,
+             "change": changes(args)} for row, args in zip(folds, per_fold)], None
+
+
+def fmt(row, key):
+    value = row.get(key)
+    if value is None:
+        return "-"
+    return f"{value:.3f}" + ("*" if key == "test_wer_beam" and "lm_megabytes" not in row else "")
+
+
+def table(rows):
+    head = ["fold", "change against that day's recipe", "epochs", "audio min", "fold min (CPU)",
+            *(name for _, name in COLUMNS), "result, date"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in sorted(rows, key=lambda r: (r["fold"], r.get("test_cer_greedy", 1.0))):
+        lines.append("| " + " | ".join([str(row["fold"]), row["change"], str(row.get("epochs", "-")),
+                                         f"{row.get('train_audio_minutes', 0):.0f}",
+                                         f"{row.get('fold_minutes', 0):.0f} ({row['cpu']})",
+                                         *(fmt(row, key) for key, _ in COLUMNS),
+                                         f"{row['result']}, {row['date']}"]) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rows, skipped = [], []
+    for path in args.results:
+        found, why = cells(path)
+        rows += found
+        if why:
+            skipped.append(f"{path.name} ({why})")
+    print(table(rows))
+    print(f"\n{len(rows)} cells from {len(args.results) - len(skipped)} results"
+          + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+
+
+if __name__ == "__main__":
+    main()
