@@ -63,7 +63,7 @@ def main(argv=None):
 
     backend = choose_backend()
     from asr.decoding import WIDE_LM_WEIGHTS, WIDE_WORD_BONUSES, log_softmax, make_decoder
-    from asr.evaluate import corpus_logits
+    from asr.evaluate import TUNING_UTTERANCES, corpus_logits
     from asr.models import load_model
 
     run = pathlib.Path(args.run_dir)
@@ -73,10 +73,14 @@ def main(argv=None):
     tables = {}
     for name, entries in corpora.items():
         data, logits = corpus_logits(model, entries, name=name)
-        tables[name] = (len(logits), grid_errors(decoder, [log_softmax(lg) for lg in logits],
-                                                 [e["text"] for e in data.entries]))
+        log_probs, references = [log_softmax(lg) for lg in logits], [e["text"] for e in data.entries]
+        tables[name] = (len(logits), grid_errors(decoder, log_probs, references))
+        if name == "dev":  # the recipe tunes on every step-th dev utterance (evaluate_with_lm)
+            step = max(1, len(logits) // TUNING_UTTERANCES)
+            tuning_errors = (tables[name][1] if step == 1 else
+                             grid_errors(decoder, log_probs[::step], references[::step]))
     recipe_grid = [(w, b) for w in WIDE_LM_WEIGHTS for b in WIDE_WORD_BONUSES]  # what the recipe tunes over
-    tuned = min(recipe_grid, key=lambda key: tables["dev"][1][key].rate)
+    tuned = min(recipe_grid, key=lambda key: tuning_errors[key].rate)
     rows = []
     for name, (utterances, table) in tables.items():
         best = min(table, key=lambda key: table[key].rate)

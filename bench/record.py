@@ -16,7 +16,7 @@ def cpu_model():
     x86_64 machines differ by up to 1.8x, so a result says which CPU measured it."""
     try:
         for line in pathlib.Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and line.split(":", 1)[-1].strip():
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
