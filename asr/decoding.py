@@ -296,7 +296,8 @@ def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam
         lm_weights, word_bonuses: the grid (default: ``LM_WEIGHTS`` x ``WORD_BONUSES`` for the
             NumPy engine, ``WIDE_*`` for the compiled one).
     Returns:
-        ``(best, table)``: the best ``{"lm_weight", "word_bonus", "wer"}`` and every grid point.
+        ``(best, table)``: the best ``{"lm_weight", "word_bonus", "wer", "deletions", "insertions"}`` and
+        every grid point.
     """
     from asr.metrics import word_errors
 
@@ -311,7 +312,7 @@ def tune_beam_search(logits, references, vocabulary, lm=None, lexicon=None, beam
     for weight in (lm_weights if lm is not None else (0.0,)):
         for bonus in word_bonuses:
             decoder.set_weights(weight, bonus)  # the LM and lexicon are read once
-            hypotheses = [decoder.decode_one(lp) for lp in log_probs]
-            table.append({"lm_weight": weight, "word_bonus": bonus,
-                          "wer": word_errors(references, hypotheses).rate})
+            errors = word_errors(references, [decoder.decode_one(lp) for lp in log_probs])
+            table.append({"lm_weight": weight, "word_bonus": bonus, "wer": errors.rate,
+                          "deletions": errors.deletions, "insertions": errors.insertions})
     return min(table, key=lambda row: row["wer"]), table

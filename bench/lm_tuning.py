@@ -40,58 +40,38 @@ def parse_args(argv=None):
     return args
 
 
-def grid_errors(decoder, log_probs, references):
-    """``{(lm_weight, word_bonus): ErrorCounts}`` over the grid, for one corpus."""
-    from asr.metrics import word_errors
-
-    table = {}
-    for weight in LM_WEIGHTS:
-        for bonus in WORD_BONUSES:
-            decoder.set_weights(weight, bonus)
-            table[weight, bonus] = word_errors(references, [decoder.decode_one(lp) for lp in log_probs])
-    return table
-
-
-def point(key, errors):
-    return {"lm_weight": key[0], "word_bonus": key[1], "wer": round(errors.rate, 4),
-            "deletions": errors.deletions, "insertions": errors.insertions}
-
-
 def main(argv=None):
     args = parse_args(argv)
     from asr.keras_backend import choose_backend
 
     backend = choose_backend()
-    from asr.decoding import WIDE_LM_WEIGHTS, WIDE_WORD_BONUSES, log_softmax, make_decoder
+    from asr.decoding import tune_beam_search
     from asr.evaluate import TUNING_UTTERANCES, corpus_logits
     from asr.models import load_model
 
     run = pathlib.Path(args.run_dir)
     model = load_model(run / "model.keras", compile=False)
     corpora = corpora_of(run, args.max_utterances)[1]
-    decoder = make_decoder("beam", model.vocabulary, args.beam_width, lm=str(run / "lm.arpa"), engine="flashlight")
-    tables = {}
+    lm, rows = str(run / "lm.arpa"), []
     for name, entries in corpora.items():
         data, logits = corpus_logits(model, entries, name=name)
-        log_probs, references = [log_softmax(lg) for lg in logits], [e["text"] for e in data.entries]
-        tables[name] = (len(logits), grid_errors(decoder, log_probs, references))
-        if name == "dev":  # the recipe tunes on every step-th dev utterance (evaluate_with_lm)
+        references = [e["text"] for e in data.entries]
+        if name == "dev":  # tuned as evaluate_with_lm tunes: the recipe's grid, every step-th dev utterance
             step = max(1, len(logits) // TUNING_UTTERANCES)
-            tuning_errors = (tables[name][1] if step == 1 else
-                             grid_errors(decoder, log_probs[::step], references[::step]))
-    recipe_grid = [(w, b) for w in WIDE_LM_WEIGHTS for b in WIDE_WORD_BONUSES]  # what the recipe tunes over
-    tuned = min(recipe_grid, key=lambda key: tuning_errors[key].rate)
-    rows = []
-    for name, (utterances, table) in tables.items():
-        best = min(table, key=lambda key: table[key].rate)
-        rows.append({"corpus": name, "utterances": utterances, "dev_tuned": point(tuned, table[tuned]),
-                     "own_best": point(best, table[best]),
-                     "grid": [point(key, errors) for key, errors in table.items()]})
-        row = rows[-1]
-        print(f"{name:>22} ({utterances} utt): dev-tuned {tuned} WER {row['dev_tuned']['wer']:.3f} "
-              f"({row['dev_tuned']['deletions']} deleted / {row['dev_tuned']['insertions']} inserted words); "
-              f"its own best {best} {row['own_best']['wer']:.3f}: tuning on dev costs "
-              f"{row['dev_tuned']['wer'] - row['own_best']['wer']:.3f}", flush=True)
+            tuned = tune_beam_search(logits[::step], references[::step], model.vocabulary, lm=lm,
+                                     beam_width=args.beam_width, engine="flashlight")[0]
+        grid = tune_beam_search(logits, references, model.vocabulary, lm=lm, beam_width=args.beam_width,
+                                lm_weights=LM_WEIGHTS, word_bonuses=WORD_BONUSES, engine="flashlight")[1]
+        rows.append({"corpus": name, "utterances": len(logits), "grid": grid,
+                     "own_best": min(grid, key=lambda point: point["wer"])})
+    for row in rows:
+        row["dev_tuned"] = next(p for p in row["grid"] if (p["lm_weight"], p["word_bonus"]) == (
+            tuned["lm_weight"], tuned["word_bonus"]))
+        tuned_row, best = row["dev_tuned"], row["own_best"]
+        print(f"{row['corpus']:>22} ({row['utterances']} utt): dev-tuned ({tuned_row['lm_weight']}, "
+              f"{tuned_row['word_bonus']}) WER {tuned_row['wer']:.3f} ({tuned_row['deletions']} deleted / "
+              f"{tuned_row['insertions']} inserted words); its own best ({best['lm_weight']}, {best['word_bonus']}) "
+              f"{best['wer']:.3f}: tuning on dev costs {tuned_row['wer'] - best['wer']:.3f}", flush=True)
     result = {"run": str(run), "beam_width": args.beam_width, "lm_weights": LM_WEIGHTS, "word_bonuses": WORD_BONUSES,
               "corpora": rows, **machine_facts(backend)}
     write_result(args.output or ROOT / "bench" / "results" / "lm_tuning.json", result)
