@@ -10,11 +10,14 @@ from keras import ops
 
 from asr.ctc import ctc_loss
 from asr.decoding import GreedyDecoder
-from asr.distributed import Topology, barrier, save_model
+from asr.distributed import Topology, barrier, from_chief, save_model
 from asr.files import best_name, checkpoint_name, commit_state, copy_atomic, save_model_atomic
 from asr.inference import decode_logits, predict_logits
 from asr.metrics import char_errors, word_errors
 from asr.padding import PAD_MULTIPLE, pad_batch
+
+RECENT_EPOCHS = 3  # TimeBudget's estimate of an epoch: recent enough that one slow epoch (another job on the
+# machine) stops counting, long enough to cover the epoch-to-epoch spread
 
 
 def ctc_losses(logits, labels, batch_size=32):
@@ -66,28 +69,47 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training after the epoch at which another epoch (as long as the longest so far)
-    would end past ``minutes`` of training in this call; ``stopped_after`` is then that epoch.
+    """Fits training into ``minutes`` (of this call) by planning after every epoch.
 
-    The learning-rate schedule still spans the configured epochs, so a run cut by its budget
-    ends at a higher learning rate: choose ``epochs`` to fit and keep the budget as a guard.
+    An epoch is planned to take as long as the longest of the last ``RECENT_EPOCHS`` (the first
+    epoch, which also compiles the train step, counts only until there is another), measured
+    from one epoch's end to the next, so dev scoring and checkpointing count. After each epoch,
+    the epochs that still fit decide ``planned_epochs`` (at most ``epochs``):
+
+    - the optimiser's ``schedule_steps`` (``asr.optim``) is set to ``planned_epochs *
+      steps_per_epoch``, so the learning rate ends its decay at the last epoch that fits
+      (an optimiser without it keeps its schedule);
+    - when no further epoch fits, training stops (``stopped_after``: that epoch, 0-based).
+
+    ``logs["planned_epochs"]`` records each epoch's plan in the history. In a job of several
+    processes, process 0's plan is every process' (``topology``).
     """
 
-    def __init__(self, minutes):
+    def __init__(self, minutes, epochs, steps_per_epoch, topology=None):
         super().__init__()
-        self.seconds, self.stopped_after = 60.0 * minutes, None
+        self.seconds, self.epochs, self.steps_per_epoch = 60.0 * minutes, int(epochs), int(steps_per_epoch)
+        self.topology = topology or Topology()
+        self.stopped_after = self.planned = None
 
     def on_train_begin(self, logs=None):
-        self.start = self.epoch_start = time.monotonic()
-        self.longest = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.monotonic()
+        self.start = self.last_end = time.monotonic()
+        self.durations = []
 
     def on_epoch_end(self, epoch, logs=None):
         now = time.monotonic()
-        self.longest = max(self.longest, now - self.epoch_start)
-        if now - self.start + self.longest > self.seconds and not self.model.stop_training:
+        self.durations.append(now - self.last_end)
+        self.last_end = now
+        per_epoch = max((self.durations[1:] or self.durations)[-RECENT_EPOCHS:])
+        more = max(int((self.seconds - (now - self.start)) // max(per_epoch, 1e-9)), 0)
+        planned = from_chief(self.topology, min(self.epochs, epoch + 1 + more))
+        if planned != self.planned:
+            self.planned = planned
+            schedule_steps = getattr(self.model.optimizer, "schedule_steps", None)
+            if schedule_steps is not None:
+                schedule_steps.assign(float(planned * self.steps_per_epoch))
+        if logs is not None:
+            logs["planned_epochs"] = planned
+        if planned == epoch + 1 < self.epochs and not self.model.stop_training:
             self.stopped_after = epoch
             self.model.stop_training = True
 

@@ -87,8 +87,8 @@ class TrainConfig:
     speaker_cap: int = option(0, "most training items (utterances x speed copies) per speaker per epoch, taken in "
                                  "turn so all are used over the epochs: balances heavy speakers against many light "
                                  "ones (0: no cap)")
-    time_budget: float = option(0.0, "minutes of training; stop after the epoch when another would overrun it "
-                                     "(0: no limit; the LR schedule still spans all epochs)")
+    time_budget: float = option(0.0, "minutes of training: after each epoch, the learning-rate decay is fitted to "
+                                     "end with the last epoch that fits, and training stops there (0: no limit)")
     dev_subset: int = option(200, "dev utterances decoded for CER/WER each epoch")
     mixed_precision: bool = option(False, "bf16 compute, float32 CTC and logits")
     seed: int = option(0, "seed for weights, batching and augmentation")

@@ -123,3 +123,14 @@ def barrier(topology, name):
         from jax.experimental import multihost_utils
 
         multihost_utils.sync_global_devices(name)
+
+
+def from_chief(topology, value):
+    """Process 0's integer ``value``, on every process (``value`` itself in one process): for
+    decisions each process would otherwise take from its own clock."""
+    if topology.process_count <= 1:
+        return value
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    return int(multihost_utils.broadcast_one_to_all(np.int32(value)))

@@ -14,10 +14,12 @@ import dataclasses
 import json
 import pathlib
 
+import keras
+
 from asr import files
 from asr.config import TrainConfig
 from asr.errors import ConfigError, CorruptFileError
-from asr.optim import make_optimizer
+from asr.optim import make_optimizer, schedule_state
 
 MUTABLE = ("epochs", "learning_rate", "warmup_epochs", "final_lr_ratio", "clipnorm", "dev_subset", "workers",
            "cache_dir", "devices", "time_budget", "average_last")
@@ -68,13 +70,16 @@ def record_changes(state, changes):
 
 def rebuild_optimizer(model, config, steps_per_epoch):
     """Compile ``model`` with an optimizer made from ``config`` that continues the loaded
-    one: same step count and moments, the schedule and clipping of ``config``."""
+    one: same step count and moments, the schedule and clipping of ``config`` (the schedule's
+    length too: a length a time budget had shortened is not carried over)."""
     loaded = model.optimizer
     optimizer = make_optimizer(config, steps_per_epoch)
     optimizer.build(model.trainable_variables)
-    if type(optimizer) is not type(loaded) or len(optimizer.variables) != len(loaded.variables):
+    state, loaded_state = schedule_state(optimizer), schedule_state(loaded)
+    same_kind = isinstance(loaded, keras.optimizers.AdamW) == isinstance(optimizer, keras.optimizers.AdamW)
+    if not (same_kind and isinstance(loaded, keras.optimizers.Adam)) or len(state) != len(loaded_state):
         raise ConfigError(f"the checkpoint's optimizer ({type(loaded).__name__}) does not match the one the settings "
                           f"make ({type(optimizer).__name__})")
-    for target, source in zip(optimizer.variables, loaded.variables):
+    for target, source in zip(state, loaded_state):
         target.assign(source)
     model.compile(optimizer=optimizer)

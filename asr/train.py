@@ -147,7 +147,7 @@ def train(config, resume=False, verbose="auto", overwrite=False):
         rebuild_optimizer(model, config, steps_per_epoch=len(batches))
     else:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
-    budget = TimeBudget(config.time_budget) if config.time_budget else None
+    budget = TimeBudget(config.time_budget, config.epochs, len(batches), topology) if config.time_budget else None
     nan_guard = StopOnNaN()
     checkpoint = Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
                             extra_state={"config_changes": record_changes(state, changes)})

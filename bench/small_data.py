@@ -39,7 +39,7 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", help="LibriSpeech-layout sample (default: $ASR_DATA_DIR/librispeech-sample)")
     p.add_argument("--extra-train-dir", help="training-only voices (default: $ASR_DATA_DIR/librispeech-voices)")
     p.add_argument("--folds", default="all", help="comma-separated held-out speaker ids, or 'all'")
-    p.add_argument("--budget", type=float, default=0.0, help="training minutes per fold (0: the recipe's epochs)")
+    p.add_argument("--budget", type=float, default=0.0, help="training minutes per fold (0: the recipe's own budget)")
     p.add_argument("--quick", action="store_true", help="one fold, 6 epochs, no speed perturbation (~10 min)")
     p.add_argument("--smoke", action="store_true", help="one fold, a dozen utterances, a tiny model (CI)")
     p.add_argument("--work-dir", default=str(ROOT / "runs" / "small_data"), help="one run folder per fold, "
@@ -61,8 +61,7 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
     """Run the recipe with ``speaker`` held out; returns the fold's row of the table."""
     out = pathlib.Path(args.work_dir) / speaker
     command = [sys.executable, str(ROOT / "recipes" / "librispeech_mini.py"), "--data-dir", str(data_dir),
-               "--extra-train-dir", str(extra_dir), "--test-speaker", speaker, "--output-dir", str(out),
-               *(["--time-budget", str(args.budget)] if args.budget else []), *recipe_args]
+               "--extra-train-dir", str(extra_dir), "--test-speaker", speaker, "--output-dir", str(out), *recipe_args]
     if args.existing_runs and (out / "report.json").is_file():  # tabulated, not trained again
         report = json.loads((out / "report.json").read_text(encoding="utf-8"))
         seconds = report.get("total_seconds") or (out / "report.json").stat().st_mtime - (out / "config.json").stat(
@@ -131,6 +130,8 @@ def main(argv=None):
     if args.quick or args.smoke:
         folds = folds[:1]
         recipe_args = (SMOKE if args.smoke else QUICK) + recipe_args
+    if args.budget:  # a recipe flag too, so the result records it
+        recipe_args = ["--time-budget", f"{args.budget:g}", *recipe_args]
     rows = [run_fold(speaker, args, data_dir, extra_dir, recipe_args) for speaker in folds]
     summary = mean_row(rows)
     print(table(rows + [summary]))

@@ -41,14 +41,17 @@ def test_long_audio_bench_smoke():
 @pytest.mark.usefixtures("librispeech_dir")  # the benchmarks read the shared sample
 def test_small_data_bench_smoke(tmp_path):
     output = tmp_path / "small.json"
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "small_data.py"), "--smoke", "--work-dir",
-                             str(tmp_path / "runs"), "--output", str(output)],
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "small_data.py"), "--smoke", "--budget", "30",
+                             "--work-dir", str(tmp_path / "runs"), "--output", str(output)],
                             capture_output=True, text=True, cwd=ROOT, timeout=600,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(output.read_text())
     (row,) = report["folds"]
     assert row["fold"] == "4088" and row["epochs"] == 1 and row["train_utterances"] == 12
+    assert report["recipe_args"][:2] == ["--time-budget", "30"]  # recorded, so the trade-off table names it
+    history = json.loads((tmp_path / "runs" / "4088" / "history.json").read_text())
+    assert history["planned_epochs"] == [1]  # the recipe ran under that budget
     assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer", "cv_cer_greedy", "cv_wer_beam",
             "lm_megabytes"} <= set(row)
     assert report["backend_version"] == importlib.import_module(report["backend"]).__version__

@@ -129,7 +129,8 @@ def test_two_processes_on_localhost_train_one_job(manifest, tmp_path):
     env = {**_jax_env(), "XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
     outputs = [tmp_path / "job", tmp_path / "job"]  # one shared output folder: only process 0 writes
     procs = [subprocess.Popen(train_command(manifest, outputs[i], "--devices", "all", "--job-addresses",
-                                            f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i)),
+                                            f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i),
+                                            "--time-budget", "30"),  # process 0's plan, broadcast
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
              for i in range(2)]
     results = []
@@ -145,6 +146,7 @@ def test_two_processes_on_localhost_train_one_job(manifest, tmp_path):
     assert results[0]["final"]["loss"] == pytest.approx(results[1]["final"]["loss"], rel=1e-6)
     report = json.loads((tmp_path / "job" / "data_report.json").read_text())[-1]
     assert report["devices"] == 2 and report["processes"] == 2
+    assert history(tmp_path / "job")["planned_epochs"] == [1]
     single = tmp_path / "single"
     run(train_command(manifest, single, "--devices", "2"), _jax_env())
     assert history(single)["loss"][0] == pytest.approx(results[0]["final"]["loss"], rel=1e-4)

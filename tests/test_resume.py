@@ -15,9 +15,12 @@ from test_train import ExplodeAfter, config
 
 import asr.callbacks
 import asr.train as train_module
-from asr.errors import CorruptFileError
+from asr.config import TrainConfig
+from asr.errors import ConfigError, CorruptFileError
 from asr.files import read_state
 from asr.models import build_model, load_model
+from asr.optim import ScheduledAdam, WarmupCosine, schedule_state
+from asr.resume import rebuild_optimizer
 from asr.train import TrainingDiverged, train
 
 # Under the other backends (tests/test_backends.py) run only what depends on the backend: weights and
@@ -125,6 +128,22 @@ train(TrainConfig.from_json({str(tmp_path / 'config.json')!r}), verbose=0)
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     np.testing.assert_allclose(history(tmp_path / "run")["loss"], uninterrupted["loss"], rtol=1e-5)
+
+
+def test_resume_continues_a_plain_adam_checkpoint_and_refuses_another_kind():
+    model = build_model("rnn", units=4)  # as checkpointed before the schedule's length became a variable
+    model.compile(optimizer=keras.optimizers.Adam(WarmupCosine(1e-3, 2, 10)))
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(5)
+    for variable in model.optimizer.variables[1:]:
+        variable.assign(np.full(variable.shape, 0.25, dtype=variable.dtype))
+    rebuild_optimizer(model, TrainConfig(epochs=3), steps_per_epoch=4)
+    optimizer = model.optimizer
+    assert isinstance(optimizer, ScheduledAdam) and int(optimizer.iterations) == 5
+    assert float(optimizer.schedule_steps) == 12  # the settings' length, not the loaded one
+    assert all(np.all(np.asarray(v) == 0.25) for v in schedule_state(optimizer)[1:])
+    with pytest.raises(ConfigError, match=r"checkpoint's optimizer \(ScheduledAdam\) does not match.*AdamW"):
+        rebuild_optimizer(model, TrainConfig(epochs=3, weight_decay=0.01), steps_per_epoch=4)
 
 
 def test_divergence_before_any_checkpoint_names_none(tiny_corpus, tmp_path, monkeypatch):

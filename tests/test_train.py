@@ -1,14 +1,20 @@
 import json
+import time
+from dataclasses import replace
+from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
+import asr.callbacks as callbacks_module
 import asr.train as train_module
+from asr.callbacks import TimeBudget
 from asr.corpus import read_librispeech, write_manifest
 from asr.files import save_model_atomic
 from asr.models import load_model
+from asr.optim import ScheduledAdam, WarmupCosine, make_optimizer
 from asr.train import TrainConfig, TrainingDiverged, train
 
 # Run again under every other backend (tests/test_backends.py): the end-to-end training and resume; the
@@ -85,6 +91,68 @@ def test_time_budget_stops_after_an_epoch(tiny_corpus, tmp_path):
     assert load_model(result["model"]).output_lengths(100) > 0
     with pytest.raises(ValueError, match="time_budget=-1"):
         TrainConfig(time_budget=-1)
+
+
+class EpochClock:
+    """A stand-in for ``asr.callbacks.time``: every ``monotonic()`` call is one minute later."""
+
+    perf_counter = staticmethod(time.perf_counter)
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        self.now += 60.0
+        return self.now
+
+
+@BACKEND_SENSITIVE
+def test_time_budget_fits_the_learning_rate_decay_to_the_epochs_that_fit(tiny_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(callbacks_module, "time", EpochClock())  # each epoch takes a minute
+    cfg = config(tiny_corpus, tmp_path, epochs=6, time_budget=3.5, learning_rate=1e-3, final_lr_ratio=0.1)
+    result = train(cfg, verbose=0)
+    history = result["history"]  # 3 epochs fit in 3.5 minutes: planned after the first, then kept
+    assert history["planned_epochs"] == [3, 3, 3] and result["stopped_by_budget_after_epoch"] == 3
+    assert history["learning_rate"][-1] == pytest.approx(1e-4, rel=1e-5)  # the decay ended with the last epoch
+    assert history["learning_rate"][1] == pytest.approx(5.5e-4, rel=1e-5)  # half-way down a 6-step decay, not 12
+    optimizer = load_model(tmp_path / "run" / "checkpoint-e0003.keras").optimizer
+    assert float(optimizer.schedule_steps) == 3 * 2  # 8 utterances in batches of 4: 2 steps per epoch
+
+    train(replace(cfg, epochs=7, time_budget=0.0), resume=True, verbose=0)  # no budget: the configured decay again
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history["learning_rate"][-1] == pytest.approx(1e-4, rel=1e-5) and len(history["loss"]) == 7
+
+
+def test_time_budget_plans_with_the_recent_epochs(monkeypatch):
+    ends = iter([0, 300, 400, 650, 750, 850, 950, 1050, 1150])  # seconds: start, then each epoch's end
+    monkeypatch.setattr(callbacks_module, "time", SimpleNamespace(monotonic=lambda: next(ends)))
+    budget = TimeBudget(minutes=20, epochs=50, steps_per_epoch=10)
+    budget.set_model(SimpleNamespace(optimizer=SimpleNamespace(schedule_steps=keras.Variable(500.0)),
+                                     stop_training=False))
+    budget.on_train_begin()
+    planned = []
+    for epoch in range(8):
+        logs = {}
+        budget.on_epoch_end(epoch, logs)
+        planned.append(logs["planned_epochs"])
+    # the first epoch (300 s, compiling) counts until the second; then the longest of the last three
+    assert planned == [4, 10, 5, 5, 6, 8, 8, 8]
+    assert budget.stopped_after == 7 and budget.model.stop_training
+    assert float(budget.model.optimizer.schedule_steps) == 80
+
+
+def test_warmup_cosine_takes_its_length_from_the_optimizer():
+    schedule = WarmupCosine(1.0, warmup_steps=2, total_steps=12, final_ratio=0.0)
+    assert float(schedule(7)) == pytest.approx(0.5) and float(schedule(7, total_steps=7.0)) == pytest.approx(0.0)
+    optimizer = make_optimizer(TrainConfig(epochs=3, learning_rate=1.0, final_lr_ratio=0.0, warmup_epochs=0.5), 4)
+    assert float(optimizer.schedule_steps) == 12 and float(optimizer.learning_rate) == pytest.approx(0.5)  # step 0
+    optimizer.iterations.assign(7)
+    assert float(optimizer.learning_rate) == pytest.approx(0.5)
+    optimizer.schedule_steps.assign(7.0)
+    assert float(optimizer.learning_rate) == pytest.approx(0.0)
+    assert isinstance(make_optimizer(TrainConfig(weight_decay=0.01), 4), keras.optimizers.AdamW)
+    with pytest.raises(ValueError, match="needs a WarmupCosine"):
+        ScheduledAdam(1e-3)
 
 
 def test_speaker_cap_limits_each_speakers_items_per_epoch(tiny_corpus, tmp_path):
