@@ -45,9 +45,9 @@ RECIPE = dict(  # the small-data configuration (docs/results.md: chosen by speak
                                       "conv_strides": [[2, 2], [2, 2]], "units": 256, "n_layers": 2, "dropout": 0.3},
     spec_augment={"freq_masks": 2, "freq_mask_width": 15, "time_masks": 5, "time_mask_ratio": 0.05},
     speed_perturb=(0.9, 1.0, 1.1), time_budget=55.0)
-# time_budget: the hour less ~5 minutes for features, the LM and scoring (2.3 minutes on fold 4406 with cached
+# time_budget: the hour less ~5 minutes for features, the LM and scoring (0.8-2.3 minutes on fold 4406 with cached
 # features). Where 21 epochs do not fit (a slower CPU), fewer are trained and the learning-rate decay still ends
-# with the last of them (asr.callbacks.TimeBudget); on the machines of docs/results.md's default runs it never binds.
+# with the last of them (asr.callbacks.TimeBudget): 20 epochs in 53.9 minutes on the AMD EPYC of docs/results.md.
 NO_AUGMENTATION = dict(spec_augment={}, speed_perturb=(), gain_db=0.0, noise_prob=0.0)
 DEFAULT_EXTRA_TEST = "commonvoice-en/cv-corpus-6.1-sample"  # unseen voices of another corpus, read speech
 LM_ORDER = 4  # docs/results.md (bench/lm_decoding.py): the pruned 4-gram decodes as well as the 3-gram (11.5 MB)
