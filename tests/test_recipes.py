@@ -1,5 +1,6 @@
 """Smoke runs of every recipe on a subset, as users run them (fresh interpreter)."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -148,3 +149,15 @@ def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
     assert batches["items_per_epoch"] == 3 + 1  # 3 training utterances of 4088 (one is dev), half of 2 voices
     report = json.loads((out / "report.json").read_text())
     assert "voices" not in report["model"] and report["model"]["voices_seen_sentences"]["greedy"]["utterances"] == 2
+
+
+def test_librispeech_mini_presets_set_the_base_and_flags_still_win():
+    spec = importlib.util.spec_from_file_location("librispeech_mini", ROOT / "recipes" / "librispeech_mini.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    hour, long = module.parse_args([])[1], module.parse_args(["--preset", "long"])[1]
+    assert hour.model_params["n_layers"] == 2 and hour.time_budget == 55.0
+    assert long.model_params == {**hour.model_params, "n_layers": 3} and (long.epochs, long.time_budget) == (17, 140)
+    assert long.output_dir != hour.output_dir  # the long run never lands in (and is never refused by) the hour's
+    mine = module.parse_args(["--preset", "long", "--epochs", "5", "--output-dir", "runs/x"])[1]
+    assert (mine.epochs, mine.output_dir, mine.model_params["n_layers"]) == (5, "runs/x", 3)
