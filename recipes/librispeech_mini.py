@@ -89,10 +89,12 @@ def parse_args(argv=None):
     p.add_argument("--compare-baseline", action="store_true", help="also train without augmentation")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
     p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
+    hour, long = (RECIPE["model_params"], RECIPE["time_budget"]), PRESETS["long"]
     p.add_argument("--preset", choices=tuple(PRESETS), default="hour",
-                   help="hour: BiGRU 256 x 2 within 55 training minutes (default); long: BiGRU 256 x 3, 17 epochs "
-                        "(~85 minutes on 2 CPU cores, at most 140), into runs/librispeech_mini_long; flags given "
-                        "beside it win")
+                   help=f"hour: BiGRU {hour[0]['units']} x {hour[0]['n_layers']} within {hour[1]:g} training "
+                        f"minutes (default); long: BiGRU {long['model_params']['units']} x "
+                        f"{long['model_params']['n_layers']}, {long['epochs']} epochs (~85 minutes on 2 CPU cores, "
+                        f"at most {long['time_budget']:g}), into {long['output_dir']}; flags given beside it win")
     add_dataclass_arguments(p, TrainConfig)
     args = p.parse_args(argv)
     return args, dataclass_from_args(TrainConfig, args, TrainConfig(**{**RECIPE, **PRESETS[args.preset]}))

@@ -1,5 +1,6 @@
 """Shared fixtures. Real data comes from $ASR_DATA_DIR (default ../shared/data)."""
 
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -57,6 +58,14 @@ def fake_librispeech(root):
     (chapter / "19-198.trans.txt").write_text(
         "19-198-0000 HELLO WORLD\n19-198-0001 \n19-198-0002 CAFÉ Ω\n19-198-0003 MISSING AUDIO\n")
     return root
+
+
+def load_script(path):
+    """A recipe or bench script (not a package module) imported from its file."""
+    spec = importlib.util.spec_from_file_location(f"script_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_python(code, env=None, timeout=600):

@@ -10,7 +10,6 @@
 
 import ast
 import importlib
-import importlib.util
 import os
 import re
 import shlex
@@ -18,7 +17,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DATA_DIR, ROOT
+from conftest import DATA_DIR, ROOT, load_script
 
 from asr.cli import _route_data_download, make_parser
 
@@ -53,13 +52,6 @@ def commands(body):
                 yield command
 
 
-def _script_parser(path):
-    spec = importlib.util.spec_from_file_location(f"doc_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.parse_args
-
-
 def check_command(command):
     """Parse one documented command; raises with the command on any error."""
     text = shlex.join(command)
@@ -71,7 +63,7 @@ def check_command(command):
                 raise AssertionError(f"documented command does not parse: {text}") from None
     elif command[:1] in (["python"], ["python3"]) and command[1].startswith(("recipes/", "bench/")):
         try:
-            _script_parser(ROOT / command[1])(command[2:])
+            load_script(ROOT / command[1]).parse_args(command[2:])
         except SystemExit as error:
             raise AssertionError(f"documented command does not parse: {text}") from error
     elif "pip" in command and "install" in command:

@@ -1,13 +1,12 @@
 """Smoke runs of every recipe on a subset, as users run them (fresh interpreter)."""
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-from conftest import DATA_DIR, ROOT, require
+from conftest import DATA_DIR, ROOT, load_script, require
 
 
 def recipe(name, *args, timeout=900):
@@ -152,9 +151,7 @@ def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
 
 
 def test_librispeech_mini_presets_set_the_base_and_flags_still_win():
-    spec = importlib.util.spec_from_file_location("librispeech_mini", ROOT / "recipes" / "librispeech_mini.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(ROOT / "recipes" / "librispeech_mini.py")
     hour, long = module.parse_args([])[1], module.parse_args(["--preset", "long"])[1]
     assert hour.model_params["n_layers"] == 2 and hour.time_budget == 55.0
     assert long.model_params == {**hour.model_params, "n_layers": 3} and (long.epochs, long.time_budget) == (17, 140)
