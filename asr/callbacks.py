@@ -6,15 +6,13 @@ import time
 
 import keras
 import numpy as np
-from keras import ops
 
-from asr.ctc import ctc_loss
+from asr.ctc import ctc_nll
 from asr.decoding import GreedyDecoder
 from asr.distributed import Topology, barrier, from_chief, save_model
 from asr.files import best_name, checkpoint_name, commit_state, copy_atomic, save_model_atomic
 from asr.inference import decode_logits, predict_logits
 from asr.metrics import char_errors, word_errors
-from asr.padding import PAD_MULTIPLE, pad_batch
 
 RECENT_EPOCHS = 3  # TimeBudget's estimate of an epoch: recent enough that one slow epoch (another job on the
 # machine) stops counting, long enough to cover the epoch-to-epoch spread
@@ -22,14 +20,12 @@ RECENT_EPOCHS = 3  # TimeBudget's estimate of an epoch: recent enough that one s
 
 def ctc_losses(logits, labels, batch_size=32):
     """Per-utterance CTC loss of unpadded ``(frames, vocab)`` logits and label arrays (NumPy
-    in, NumPy out ``(n,)``), evaluated in padded batches of similar length."""
+    in, NumPy out ``(n,)``), in NumPy (``asr.ctc.ctc_nll``), in batches of similar length."""
     order = np.argsort([len(lg) for lg in logits], kind="stable")
     out = np.zeros(len(logits), dtype=np.float32)
     for start in range(0, len(order), batch_size):
         ids = order[start: start + batch_size]
-        padded, logit_lengths = pad_batch([logits[i] for i in ids], PAD_MULTIPLE)
-        label_batch, label_lengths = pad_batch([labels[i] for i in ids], dtype=np.int32)
-        out[ids] = ops.convert_to_numpy(ctc_loss(label_batch, padded, label_lengths, logit_lengths))
+        out[ids] = ctc_nll([logits[i] for i in ids], [labels[i] for i in ids])
     return out
 
 

@@ -3,11 +3,17 @@
 ``keras.ops.ctc_loss`` takes logits and is consistent across backends when every label
 fits its logits; utterances that cannot fit are removed before training
 (``fits_ctc``), because backends disagree on them (finite / 1e5 / inf).
+
+``ctc_nll`` is the same loss in NumPy, for scoring outside the training step (the dev loss
+after every epoch): no backend dispatch (TensorFlow runs its CTC scan op by op when eager),
+the same number under every backend, and ``inf`` where the labels cannot fit.
 """
 
 import numpy as np
 from keras import ops
 
+from asr.padding import pad_batch
+from asr.posteriors import log_softmax
 from asr.text import BLANK
 
 
@@ -21,6 +27,37 @@ def ctc_loss(labels, logits, label_lengths, logit_lengths):
     """
     return ops.ctc_loss(ops.cast(labels, "int32"), ops.cast(logits, "float32"),
                         ops.cast(label_lengths, "int32"), ops.cast(logit_lengths, "int32"), mask_index=BLANK)
+
+
+def ctc_nll(logits, labels):
+    """Per-utterance CTC negative log-likelihood in NumPy, float64 ``(batch,)``.
+
+    Args:
+        logits: unpadded ``(time, vocab)`` arrays, one per utterance (softmax applied here).
+        labels: int label-id arrays, one per utterance (no blanks).
+
+    The forward (alpha) recursion over the blank-extended labels ``(blank, l1, blank, l2, ...,
+    blank)``, in log space, one time step at a time for the whole batch; an utterance's alphas
+    stop moving after its last frame.
+    """
+    log_probs, frames = pad_batch([log_softmax(lg) for lg in logits], dtype=np.float64)
+    label_ids, label_lengths = pad_batch([np.asarray(lab) for lab in labels], dtype=np.int64)
+    batch, n_states = len(log_probs), 2 * label_ids.shape[1] + 1
+    extended = np.full((batch, n_states), BLANK, dtype=np.int64)
+    extended[:, 1::2] = label_ids
+    emit = np.take_along_axis(log_probs, extended[:, None, :], axis=2)  # (batch, time, states)
+    skip = np.zeros((batch, n_states), dtype=bool)  # a label may follow the previous label directly
+    skip[:, 3::2] = label_ids[:, 1:] != label_ids[:, :-1]
+    alpha = np.full((batch, n_states), -np.inf)
+    alpha[:, :2] = emit[:, 0, :2]
+    for t in range(1, log_probs.shape[1]):
+        from_prev = np.concatenate([np.full((batch, 1), -np.inf), alpha[:, :-1]], axis=1)
+        from_skip = np.where(skip, np.concatenate([np.full((batch, 2), -np.inf), alpha[:, :-2]], axis=1), -np.inf)
+        moved = np.logaddexp(np.logaddexp(alpha, from_prev), from_skip) + emit[:, t]
+        alpha = np.where((t < frames)[:, None], moved, alpha)
+    rows, last = np.arange(batch), 2 * label_lengths  # the final blank and the last label may end a path
+    before_last = np.where(last > 0, alpha[rows, np.maximum(last - 1, 0)], -np.inf)
+    return np.where(frames > 0, -np.logaddexp(alpha[rows, last], before_last), np.inf)
 
 
 def required_frames(label_ids):

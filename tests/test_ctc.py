@@ -3,7 +3,9 @@ import pytest
 from keras import ops
 
 from asr.callbacks import ctc_losses
-from asr.ctc import ctc_loss, fits_ctc, required_frames
+from asr.ctc import ctc_loss, ctc_nll, fits_ctc, required_frames
+from asr.padding import pad_batch
+from asr.posteriors import log_softmax
 
 pytestmark = pytest.mark.backend_sensitive  # also run under every other backend
 
@@ -43,3 +45,22 @@ def test_ctc_losses_matches_batched_loss():
     for lg, lab, value in zip(logits, labels, got):
         expected = ops.convert_to_numpy(ctc_loss(lab[None], lg[None], [len(lab)], [len(lg)]))[0]
         np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
+def test_numpy_loss_matches_the_backend_loss_in_one_ragged_batch():
+    lengths = [(7, 1), (40, 12), (13, 6), (90, 30), (25, 8)]  # (frames, labels), few-symbol labels repeat often
+    logits = [3 * RNG.normal(size=(n, 6)).astype("float32") for n, _ in lengths]
+    labels = [RNG.integers(1, 3 if i % 2 else 6, size=k).astype("int32") for i, (_, k) in enumerate(lengths)]
+    got = ctc_nll(logits, labels)
+    padded, frames = pad_batch(logits)  # one backend call (padding is checked above): one compiled shape
+    label_batch, label_lengths = pad_batch(labels, dtype=np.int32)
+    expected = ops.convert_to_numpy(ctc_loss(label_batch, padded, label_lengths, frames))
+    assert got.shape == (5,)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_numpy_loss_of_no_labels_is_the_all_blank_path_and_of_too_many_is_infinite():
+    logits = RNG.normal(size=(6, 4))
+    empty, repeats = ctc_nll([logits, logits], [np.array([], "int32"), np.array([2, 2, 2, 2], "int32")])
+    np.testing.assert_allclose(empty, -log_softmax(logits)[:, 0].sum())
+    assert repeats == np.inf  # four 2s need seven frames (blanks between them)
