@@ -17,6 +17,16 @@ LIBRISPEECH = DATA_DIR / "librispeech-sample" / "LibriSpeech"
 LIBRIVOX = DATA_DIR / "pocketsphinx-librivox"
 
 
+MAX_TEST_WORKERS = 4  # `-n auto` (pyproject.toml): every worker loads the backends and runs multi-threaded
+# training steps, so past a few workers the cores are busy already and only memory grows
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per available core, at most ``MAX_TEST_WORKERS``."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_TEST_WORKERS))
+
+
 def require(path):
     if not path.exists():
         pytest.skip(f"shared data not found: {path} (set ASR_DATA_DIR)")
