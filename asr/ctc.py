@@ -50,14 +50,15 @@ def ctc_nll(logits, labels):
     skip[:, 3::2] = label_ids[:, 1:] != label_ids[:, :-1]
     alpha = np.full((batch, n_states), -np.inf)
     alpha[:, :2] = emit[:, 0, :2]
-    for t in range(1, log_probs.shape[1]):
-        from_prev = np.concatenate([np.full((batch, 1), -np.inf), alpha[:, :-1]], axis=1)
-        from_skip = np.where(skip, np.concatenate([np.full((batch, 2), -np.inf), alpha[:, :-2]], axis=1), -np.inf)
-        moved = np.logaddexp(np.logaddexp(alpha, from_prev), from_skip) + emit[:, t]
-        alpha = np.where((t < frames)[:, None], moved, alpha)
-    rows, last = np.arange(batch), 2 * label_lengths  # the final blank and the last label may end a path
-    before_last = np.where(last > 0, alpha[rows, np.maximum(last - 1, 0)], -np.inf)
-    return np.where(frames > 0, -np.logaddexp(alpha[rows, last], before_last), np.inf)
+    with np.errstate(invalid="ignore"):  # NaN logits (a diverged model) give a NaN loss, quietly
+        for t in range(1, log_probs.shape[1]):
+            from_prev = np.concatenate([np.full((batch, 1), -np.inf), alpha[:, :-1]], axis=1)
+            from_skip = np.where(skip, np.concatenate([np.full((batch, 2), -np.inf), alpha[:, :-2]], axis=1), -np.inf)
+            moved = np.logaddexp(np.logaddexp(alpha, from_prev), from_skip) + emit[:, t]
+            alpha = np.where((t < frames)[:, None], moved, alpha)
+        rows, last = np.arange(batch), 2 * label_lengths  # the final blank and the last label may end a path
+        before_last = np.where(last > 0, alpha[rows, np.maximum(last - 1, 0)], -np.inf)
+        return np.where(frames > 0, -np.logaddexp(alpha[rows, last], before_last), np.inf)
 
 
 def required_frames(label_ids):

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from keras import ops
@@ -64,3 +66,10 @@ def test_numpy_loss_of_no_labels_is_the_all_blank_path_and_of_too_many_is_infini
     empty, repeats = ctc_nll([logits, logits], [np.array([], "int32"), np.array([2, 2, 2, 2], "int32")])
     np.testing.assert_allclose(empty, -log_softmax(logits)[:, 0].sum())
     assert repeats == np.inf  # four 2s need seven frames (blanks between them)
+
+
+def test_numpy_loss_of_nan_logits_is_nan_without_a_warning():
+    logits = np.full((5, 4), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(ctc_nll([logits], [np.array([1, 2], "int32")])[0])
