@@ -46,16 +46,15 @@ def ctc_nll(logits, labels):
     extended = np.full((batch, n_states), BLANK, dtype=np.int64)
     extended[:, 1::2] = label_ids
     emit = np.take_along_axis(log_probs, extended[:, None, :], axis=2)  # (batch, time, states)
-    skip = np.zeros((batch, n_states), dtype=bool)  # a label may follow the previous label directly
-    skip[:, 3::2] = label_ids[:, 1:] != label_ids[:, :-1]
-    alpha = np.full((batch, n_states), -np.inf)
+    skip = np.full((batch, n_states), -np.inf)  # 0 where a label may follow the previous label directly
+    skip[:, 3::2] = np.where(label_ids[:, 1:] != label_ids[:, :-1], 0.0, -np.inf)
+    shifted = np.full((batch, n_states + 2), -np.inf)  # alpha behind two -inf columns: no copies per step
+    alpha = shifted[:, 2:]
     alpha[:, :2] = emit[:, 0, :2]
     with np.errstate(invalid="ignore"):  # NaN logits (a diverged model) give a NaN loss, quietly
         for t in range(1, log_probs.shape[1]):
-            from_prev = np.concatenate([np.full((batch, 1), -np.inf), alpha[:, :-1]], axis=1)
-            from_skip = np.where(skip, np.concatenate([np.full((batch, 2), -np.inf), alpha[:, :-2]], axis=1), -np.inf)
-            moved = np.logaddexp(np.logaddexp(alpha, from_prev), from_skip) + emit[:, t]
-            alpha = np.where((t < frames)[:, None], moved, alpha)
+            moved = np.logaddexp(np.logaddexp(alpha, shifted[:, 1:-1]), shifted[:, :-2] + skip) + emit[:, t]
+            alpha[:] = np.where((t < frames)[:, None], moved, alpha)
         rows, last = np.arange(batch), 2 * label_lengths  # the final blank and the last label may end a path
         before_last = np.where(last > 0, alpha[rows, np.maximum(last - 1, 0)], -np.inf)
         return np.where(frames > 0, -np.logaddexp(alpha[rows, last], before_last), np.inf)
