@@ -10,7 +10,7 @@ import sys
 
 import keras
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 
 def test_train_throughput_smoke(tmp_path):
@@ -198,3 +198,11 @@ def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     assert "--epochs 17 n_layers=3 |" in rows[1] and "/tmp/x" not in rows[1]  # units=256 is the recipe's
     assert "| 0.707 |" in rows[1] and "| 0.810* |" in rows[0] and "| - |" in rows[0]  # old LM marked, gaps shown
     assert "2 cells from 1 results; skipped: small_data_sweep.json (no per-fold rows)" in result.stdout
+
+
+def test_dev_loss_bench_agrees_with_the_backend_and_records_its_machine(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))  # its bench/record.py, as when run as a script
+    report = load_script(ROOT / "bench" / "dev_loss.py").main(["--utterances", "3", "--output",
+                                                               str(tmp_path / "r.json")])
+    assert report["max_relative_difference"] < 1e-4 and report["numpy_seconds"] > 0
+    assert json.loads((tmp_path / "r.json").read_text())["backend"] == report["backend"]
