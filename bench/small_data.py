@@ -83,6 +83,7 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
         row["librivox_cer"] = model["out_of_domain"]["greedy"]["cer"]["rate"]
         row["librivox_cer_beam"] = model["out_of_domain"]["beam"]["cer"]["rate"]
     if UNSEEN_CV in model:  # the recipe's default --extra-test-dir: Common Voice voices never trained on
+        row["cv_utterances"] = model[UNSEEN_CV]["greedy"]["utterances"]  # those whose sentence was not trained on
         for decoder in ("greedy", "beam"):
             row[f"cv_cer_{decoder}"] = model[UNSEEN_CV][decoder]["cer"]["rate"]
             row[f"cv_wer_{decoder}"] = model[UNSEEN_CV][decoder]["wer"]["rate"]

@@ -9,8 +9,10 @@ Prints a Markdown table, best unseen-speaker greedy CER first within each fold: 
 the recipe, epochs, minutes of training audio, wall minutes of the whole fold and the CPU that
 measured them (minutes compare only on one CPU; epochs compare across machines), then CER / WER
 per test set, "-" where a result predates the column (Common Voice was scored from 2026-12-01).
-LM beam WERs marked "*" used the LM of their day (a trigram of the training transcripts), not the
-pruned 4-gram of the shared LM text. Files without per-fold rows (lever sweeps of older recipes,
+The unseen Common Voice CER says what it is over where the result records it ("0.490 (85)"): a
+run trained on the Kaggle Common Voice set is scored only on the clips whose sentence is not one
+of its transcripts. LM beam WERs marked "*" used the LM of their day (a trigram of the training
+transcripts), not the pruned 4-gram of the shared LM text. Files without per-fold rows (lever sweeps of older recipes,
 kept under their own names) are named below the table as skipped, so none is dropped unseen.
 """
 
@@ -74,7 +76,8 @@ def fmt(row, key):
     value = row.get(key)
     if value is None:
         return "-"
-    return f"{value:.3f}" + ("*" if key == "test_wer_beam" and "lm_megabytes" not in row else "")
+    text = f"{value:.3f}" + ("*" if key == "test_wer_beam" and "lm_megabytes" not in row else "")
+    return text + (f" ({row['cv_utterances']})" if key == "cv_cer_greedy" and "cv_utterances" in row else "")
 
 
 def table(rows):
