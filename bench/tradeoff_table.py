@@ -12,8 +12,9 @@ per test set, "-" where a result predates the column (Common Voice was scored fr
 The unseen Common Voice CER says what it is over where the result records it ("0.490 (85)"): a
 run trained on the Kaggle Common Voice set is scored only on the clips whose sentence is not one
 of its transcripts. LM beam WERs marked "*" used the LM of their day (a trigram of the training
-transcripts), not the pruned 4-gram of the shared LM text. Files without per-fold rows (lever sweeps of older recipes,
-kept under their own names) are named below the table as skipped, so none is dropped unseen.
+transcripts), not the pruned 4-gram of the shared LM text. Files without per-fold rows (lever
+sweeps of older recipes, kept under their own names) are named below the table as skipped, so
+none is dropped unseen.
 """
 
 import argparse

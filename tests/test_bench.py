@@ -184,7 +184,7 @@ def test_noise_mixing_bench_smoke(tmp_path):
 
 def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     cell = {"date": "2026-12-02", "cpu": "AMD EPYC", "recipe_args": [
-        "--cache-dir", "/tmp/x", "--epochs", "17", "--model-params", '{"units": 256, "n_layers": 3}'],
+        "--cache-dir", "/tmp/x", "--resume", "--epochs", "17", "--model-params", '{"units": 256, "n_layers": 3}'],
         "folds": [{"fold": "4406", "epochs": 17, "train_audio_minutes": 96.8, "fold_minutes": 85.5,
                    "dev_cer": 0.291, "test_cer_greedy": 0.395, "test_wer_beam": 0.707, "lm_megabytes": 3.5,
                    "cv_cer_greedy": 0.49, "cv_utterances": 85},
@@ -198,6 +198,7 @@ def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     rows = [line for line in result.stdout.splitlines() if line.startswith("| 4")]
     assert [row.split(" | ")[0] for row in rows] == ["| 4088", "| 4406"]  # sorted by fold
     assert "--epochs 17 n_layers=3 |" in rows[1] and "/tmp/x" not in rows[1]  # units=256 is the recipe's
+    assert "--resume" not in rows[1]  # resuming changes no number
     assert "| 0.490 (85) |" in rows[1]  # what the Common Voice number is over
     assert "| 0.707 |" in rows[1] and "| 0.810* |" in rows[0] and "| - |" in rows[0]  # old LM marked, gaps shown
     assert "2 cells from 1 results; skipped: small_data_sweep.json (no per-fold rows)" in result.stdout
