@@ -10,11 +10,16 @@ Adam for that part's weights): the recipe's model with 0, 1 and all of its BiGRU
 layer's cost = the difference), and with its strided convolutions' gradients phase-split
 (``asr.layers.SubsamplingConv2D``, the default) or XLA's; a step of the CTC loss alone is taken
 out of the front end's share (0 layers = front end + logits + CTC), and the loader
-(``CTCBatches`` bucketing and padding one batch) is timed alone. Results go to bench/results/step_profile.json
-(``--output``) with the device, versions, date and command.
+(``CTCBatches`` bucketing and padding one batch) is timed alone. Each part's floating-point work is
+counted from its shapes (``counted_gflop``: multiply-adds of the convolutions, the GRUs' input and
+recurrent matmuls and the logits, x 2 flops, x 3 for forward + backward) and set beside its time and
+beside the rate of one large matmul on the same cores (``matmul_gflop_per_s``): how far each part is
+from what the CPU can do. Results go to bench/results/step_profile.json (``--output``) with the
+device, versions, date and command.
 """
 
 import argparse
+import math
 import pathlib
 import sys
 import time
@@ -26,6 +31,9 @@ from record import machine_facts, write_result  # noqa: E402  (bench/record.py)
 
 from recipes.librispeech_mini import RECIPE  # noqa: E402
 
+FORWARD_AND_BACKWARD = 3  # a matmul's backward pass is two matmuls of its size (input and weight gradients)
+GRU_GATES = 3  # update, reset and candidate: each a units-wide matmul of the input and of the state
+MATMUL_SIZE = 2048  # a square matmul large enough to run at the CPU's peak rate (~100 ms on 2 cores)
 SMOKE_PARAMS = {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "units": 8, "n_layers": 2}
 
 
@@ -87,6 +95,54 @@ def loader_seconds(model, args, rng):
     return mean_seconds(lambda: [batches[i] for i in range(len(batches))], args.steps) / len(batches)
 
 
+def counted_gflop(params, n_features, vocab_size, batch_size, frames):
+    """GFLOP of one training step per part of the recipe's model, counted from its shapes:
+    ``{"conv_front_end", "bigru_1", ..., "bigru_recurrent"}``. The front end's count holds the
+    logits Dense, as its timing does (the 0-layer model); the last is the recurrent matmuls of
+    every layer (``batch x units @ units x 3 units`` per time step), inside the layers' counts."""
+    time, freq, channels, conv = frames, n_features, 1, 0
+    for filters, (kt, kf), (st, sf) in zip(params["conv_filters"], params["conv_kernels"], params["conv_strides"]):
+        time, freq = math.ceil(time / st), math.ceil(freq / sf)  # "same" padding
+        conv += time * freq * filters * kt * kf * channels
+        channels = filters
+    inputs, units = freq * channels, params["units"]
+    out = {"conv_front_end": conv + time * inputs * vocab_size, "bigru_recurrent": 0}
+    for n in range(1, params["n_layers"] + 1):
+        recurrent = 2 * time * GRU_GATES * units * units  # two directions
+        out[f"bigru_{n}"] = 2 * time * GRU_GATES * units * inputs + recurrent
+        out["bigru_recurrent"] += recurrent
+        inputs = 2 * units
+    return {part: 2 * FORWARD_AND_BACKWARD * batch_size * macs / 1e9 for part, macs in out.items()}
+
+
+def significant(value, digits=4):
+    """``value`` to ``digits`` significant digits (a smoke run's counts are ~1e-4 GFLOP)."""
+    return float(f"{value:.{digits}g}")
+
+
+def part_rows(parts, gflop, total):
+    """One row per part: seconds, share of ``total``, and where counted, GFLOP and GFLOP/s (None
+    when a part's time, a difference of two steps, is not above zero)."""
+    rows = []
+    for part, seconds in parts.items():
+        row = {"part": part, "seconds": round(seconds, 4), "share": round(seconds / total, 3)}
+        if part in gflop:
+            rate = round(gflop[part] / seconds, 1) if seconds > 0 else None
+            row.update(gflop=significant(gflop[part]), gflop_per_s=rate)
+        rows.append(row)
+    return rows
+
+
+def matmul_gflop_per_s(steps):
+    """The cores' rate on one ``MATMUL_SIZE``-square float32 matmul (keras.ops, result fetched)."""
+    import keras
+    import numpy as np
+
+    a = keras.ops.convert_to_tensor(np.ones((MATMUL_SIZE, MATMUL_SIZE), "float32"))
+    seconds = mean_seconds(lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)), steps)
+    return 2 * MATMUL_SIZE ** 3 / seconds / 1e9
+
+
 def main(argv=None):
     args = parse_args(argv)
     from asr.keras_backend import choose_backend
@@ -107,12 +163,17 @@ def main(argv=None):
     for n in range(1, params["n_layers"] + 1):
         parts[f"bigru_{n}"] = steps["model" if n == params["n_layers"] else f"{n}_bigru"] - steps[f"{n - 1}_bigru"]
     parts["loader"] = loader_seconds(model, args, rng)
-    total = steps["model"] + parts["loader"]
-    rows = [{"part": part, "seconds": round(seconds, 4), "share": round(seconds / total, 3)}
-            for part, seconds in parts.items()]
+    gflop = counted_gflop(params, model.feature_config.n_features, model.vocabulary.size, args.batch_size,
+                          args.frames)
+    rows = part_rows(parts, gflop, steps["model"] + parts["loader"])
     for row in rows:
+        rate = f", {row['gflop']} GFLOP at {row['gflop_per_s']} GFLOP/s" if "gflop" in row else ""
         print(f"{row['part']:>15}: {row['seconds']:.3f} s per batch of {args.batch_size} x {args.frames} frames, "
-              f"{row['share']:.0%} of the step")
+              f"{row['share']:.0%} of the step{rate}")
+    peak = matmul_gflop_per_s(args.steps)
+    step_gflop = sum(v for k, v in gflop.items() if k != "bigru_recurrent")
+    print(f"the step: {step_gflop:.1f} GFLOP at {step_gflop / steps['model']:.0f} GFLOP/s, of which the recurrent "
+          f"matmuls {gflop['bigru_recurrent']:.1f}; a {MATMUL_SIZE}-square matmul on these cores: {peak:.0f} GFLOP/s")
     xla = steps["model_xla_conv"] / steps["model"]
     print(f"whole step {steps['model']:.3f} s (+ loader); with XLA's convolution gradients "
           f"{steps['model_xla_conv']:.3f} s ({xla:.2f}x)")
@@ -121,6 +182,9 @@ def main(argv=None):
                                "batch_size": args.batch_size, "frames": args.frames,
                                "step_seconds": {k: round(v, 4) for k, v in steps.items()},
                                "xla_conv_gradients_vs_phase_split": round(xla, 3), "parts": rows,
+                               "step_gflop": significant(step_gflop), "recurrent_matmul_gflop": significant(
+                                   gflop["bigru_recurrent"]), "step_gflop_per_s": round(
+                                   step_gflop / steps["model"], 1), "matmul_gflop_per_s": round(peak, 1),
                                **machine_facts(backend)})
 
 

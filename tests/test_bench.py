@@ -152,6 +152,22 @@ def test_step_profile_smoke(tmp_path):
     assert [row["part"] for row in report["parts"]] == ["conv_front_end", "ctc_loss", "bigru_1", "bigru_2", "loader"]
     assert set(report["step_seconds"]) == {"model", "model_xla_conv", "0_bigru", "1_bigru"}
     assert report["xla_conv_gradients_vs_phase_split"] > 0 and "of the step" in result.stdout
+    assert report["matmul_gflop_per_s"] > 0 and report["step_gflop"] > report["recurrent_matmul_gflop"] > 0
+    assert all("gflop" in row for row in report["parts"] if row["part"] in ("conv_front_end", "bigru_1", "bigru_2"))
+
+
+def test_step_profile_counts_flops_from_shapes(monkeypatch):
+    """A 2 x 20-frame batch of 10 features: one 3 x 3 convolution of 4 filters, stride 2 x 2 -> 10 frames
+    x 5 bins x 4 channels; one BiGRU of 8 units; 5 logits. Multiply-adds x 2 flops x 3 (forward + backward) x 2
+    utterances."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))  # its sibling modules, as when run as a script
+    counted = load_script(ROOT / "bench" / "step_profile.py").counted_gflop(
+        {"conv_filters": [4], "conv_kernels": [[3, 3]], "conv_strides": [[2, 2]], "units": 8, "n_layers": 1},
+        n_features=10, vocab_size=5, batch_size=2, frames=20)
+    conv, logits = 10 * 5 * 4 * (3 * 3 * 1), 10 * (5 * 4) * 5
+    recurrent, inputs = 2 * 10 * 3 * 8 * 8, 2 * 10 * 3 * 8 * (5 * 4)  # two directions, three gates
+    assert counted == pytest.approx({"conv_front_end": (conv + logits) * 12e-9, "bigru_recurrent": recurrent * 12e-9,
+                                     "bigru_1": (inputs + recurrent) * 12e-9})
 
 
 @pytest.mark.usefixtures("librispeech_dir")  # the default test sets are the shared ones
