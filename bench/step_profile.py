@@ -96,10 +96,11 @@ def loader_seconds(model, args, rng):
 
 
 def counted_gflop(params, n_features, vocab_size, batch_size, frames):
-    """GFLOP of one training step per part of the recipe's model, counted from its shapes:
-    ``{"conv_front_end", "bigru_1", ..., "bigru_recurrent"}``. The front end's count holds the
-    logits Dense, as its timing does (the 0-layer model); the last is the recurrent matmuls of
-    every layer (``batch x units @ units x 3 units`` per time step), inside the layers' counts."""
+    """GFLOP of one training step per part of the recipe's model (a 2-D front end: ``[time, freq]``
+    kernels and strides), counted from its shapes: ``{"conv_front_end", "bigru_1", ...,
+    "bigru_recurrent"}``. The front end's count holds the logits Dense, as its timing does (the
+    0-layer model); the last is the recurrent matmuls of every layer (``batch x units @ units x 3
+    units`` per time step), inside the layers' counts."""
     time, freq, channels, conv = frames, n_features, 1, 0
     for filters, (kt, kf), (st, sf) in zip(params["conv_filters"], params["conv_kernels"], params["conv_strides"]):
         time, freq = math.ceil(time / st), math.ceil(freq / sf)  # "same" padding
