@@ -90,11 +90,12 @@ print(json.dumps({{"seconds": seconds, "peak_rss_mb": resource.getrusage(resourc
 
 
 def chunked_vs_whole(model_path, entries, groups, per_group, max_segment_seconds, folder):
-    """CER of joined utterance groups decoded in segments and whole."""
+    """CER of joined utterance groups decoded in segments and whole (in one segment as long as
+    ``asr.transcribe`` allows, longer than any joined file)."""
     import numpy as np
     import soundfile as sf
 
-    from asr.inference import transcribe
+    from asr.inference import SEGMENT_SECONDS_RANGE, transcribe
     from asr.metrics import cer
     from asr.models import load_model
 
@@ -107,7 +108,7 @@ def chunked_vs_whole(model_path, entries, groups, per_group, max_segment_seconds
         sf.write(paths[-1], audio, 16000)
         references.append(" ".join(e["text"] for e in chosen))
     chunked = transcribe(model, paths, max_segment_seconds=max_segment_seconds)
-    whole = transcribe(model, paths, max_segment_seconds=1e6)
+    whole = transcribe(model, paths, max_segment_seconds=SEGMENT_SECONDS_RANGE[1])
     return {"files": groups, "seconds_per_file": round(float(np.mean([r.duration for r in whole])), 1),
             "segments_per_file": float(np.mean([len(r.segments) for r in chunked])),
             "cer_chunked": cer(references, [r.text for r in chunked]),

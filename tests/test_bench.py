@@ -38,6 +38,15 @@ def test_long_audio_bench_smoke():
     assert re.search(r"0\.5 min of audio: RTF [\d.]+ \([\d.]+x the target 0\.05\), peak RSS [\d.]+ MB", result.stdout)
 
 
+@pytest.mark.usefixtures("librispeech_dir")
+def test_long_audio_bench_compares_chunked_and_whole_with_a_model(small_model_path):
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "long_audio.py"), "--minutes", "0.2", "--smoke",
+                             "--model", str(small_model_path), "--cer-groups", "1", "--per-group", "2",
+                             "--max-segment-seconds", "5"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"CER chunked [\d.]+ vs whole [\d.]+ \(1 files of [\d.]+ s, [\d.]+ segments each\)", result.stdout)
+
+
 @pytest.mark.usefixtures("librispeech_dir")  # the benchmarks read the shared sample
 def test_small_data_bench_smoke(tmp_path):
     output = tmp_path / "small.json"
