@@ -96,24 +96,24 @@ def loader_seconds(model, args, rng):
 
 
 def counted_gflop(params, n_features, vocab_size, batch_size, frames):
-    """GFLOP of one training step per part of the recipe's model (a 2-D front end: ``[time, freq]``
-    kernels and strides), counted from its shapes: ``{"conv_front_end", "bigru_1", ...,
-    "bigru_recurrent"}``. The front end's count holds the logits Dense, as its timing does (the
-    0-layer model); the last is the recurrent matmuls of every layer (``batch x units @ units x 3
-    units`` per time step), inside the layers' counts."""
+    """GFLOP of one training step of the recipe's model (a 2-D front end: ``[time, freq]`` kernels
+    and strides), counted from its shapes: ``(parts, recurrent)``, ``parts`` per timed part
+    (``{"conv_front_end", "bigru_1", ...}``; the front end's count holds the logits Dense, as its
+    timing does: the 0-layer model) and ``recurrent`` the recurrent matmuls of every layer
+    (``batch x units @ units x 3 units`` per time step), a share of the layers' counts."""
     time, freq, channels, conv = frames, n_features, 1, 0
     for filters, (kt, kf), (st, sf) in zip(params["conv_filters"], params["conv_kernels"], params["conv_strides"]):
         time, freq = math.ceil(time / st), math.ceil(freq / sf)  # "same" padding
         conv += time * freq * filters * kt * kf * channels
         channels = filters
     inputs, units = freq * channels, params["units"]
-    out = {"conv_front_end": conv + time * inputs * vocab_size, "bigru_recurrent": 0}
+    recurrent = 2 * time * GRU_GATES * units * units  # per layer, two directions
+    out = {"conv_front_end": conv + time * inputs * vocab_size}
     for n in range(1, params["n_layers"] + 1):
-        recurrent = 2 * time * GRU_GATES * units * units  # two directions
         out[f"bigru_{n}"] = 2 * time * GRU_GATES * units * inputs + recurrent
-        out["bigru_recurrent"] += recurrent
         inputs = 2 * units
-    return {part: 2 * FORWARD_AND_BACKWARD * batch_size * macs / 1e9 for part, macs in out.items()}
+    gflop = 2 * FORWARD_AND_BACKWARD * batch_size / 1e9  # per multiply-add
+    return {part: macs * gflop for part, macs in out.items()}, params["n_layers"] * recurrent * gflop
 
 
 def significant(value, digits=4):
@@ -164,17 +164,18 @@ def main(argv=None):
     for n in range(1, params["n_layers"] + 1):
         parts[f"bigru_{n}"] = steps["model" if n == params["n_layers"] else f"{n}_bigru"] - steps[f"{n - 1}_bigru"]
     parts["loader"] = loader_seconds(model, args, rng)
-    gflop = counted_gflop(params, model.feature_config.n_features, model.vocabulary.size, args.batch_size,
-                          args.frames)
+    gflop, recurrent = counted_gflop(params, model.feature_config.n_features, model.vocabulary.size,
+                                     args.batch_size, args.frames)
     rows = part_rows(parts, gflop, steps["model"] + parts["loader"])
     for row in rows:
         rate = f", {row['gflop']} GFLOP at {row['gflop_per_s']} GFLOP/s" if "gflop" in row else ""
         print(f"{row['part']:>15}: {row['seconds']:.3f} s per batch of {args.batch_size} x {args.frames} frames, "
               f"{row['share']:.0%} of the step{rate}")
     peak = matmul_gflop_per_s(args.steps)
-    step_gflop = sum(v for k, v in gflop.items() if k != "bigru_recurrent")
-    print(f"the step: {step_gflop:.1f} GFLOP at {step_gflop / steps['model']:.0f} GFLOP/s, of which the recurrent "
-          f"matmuls {gflop['bigru_recurrent']:.1f}; a {MATMUL_SIZE}-square matmul on these cores: {peak:.0f} GFLOP/s")
+    step_gflop = sum(gflop.values())
+    step_rate = step_gflop / steps["model"]
+    print(f"the step: {step_gflop:.1f} GFLOP at {step_rate:.0f} GFLOP/s, of which the recurrent matmuls "
+          f"{recurrent:.1f}; a {MATMUL_SIZE}-square matmul on these cores: {peak:.0f} GFLOP/s")
     xla = steps["model_xla_conv"] / steps["model"]
     print(f"whole step {steps['model']:.3f} s (+ loader); with XLA's convolution gradients "
           f"{steps['model_xla_conv']:.3f} s ({xla:.2f}x)")
@@ -183,9 +184,8 @@ def main(argv=None):
                                "batch_size": args.batch_size, "frames": args.frames,
                                "step_seconds": {k: round(v, 4) for k, v in steps.items()},
                                "xla_conv_gradients_vs_phase_split": round(xla, 3), "parts": rows,
-                               "step_gflop": significant(step_gflop), "recurrent_matmul_gflop": significant(
-                                   gflop["bigru_recurrent"]), "step_gflop_per_s": round(
-                                   step_gflop / steps["model"], 1), "matmul_gflop_per_s": round(peak, 1),
+                               "step_gflop": significant(step_gflop), "recurrent_matmul_gflop": significant(recurrent),
+                               "step_gflop_per_s": round(step_rate, 1), "matmul_gflop_per_s": round(peak, 1),
                                **machine_facts(backend)})
 
 
