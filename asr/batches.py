@@ -124,6 +124,14 @@ class CTCBatches(keras.utils.PyDataset):
                 picked.append(items[(self.epoch * self.speaker_cap + np.arange(self.speaker_cap)) % len(items)])
         return np.sort(np.concatenate(picked))
 
+    def epoch_frames(self):
+        """``(frames, padded_frames)`` of this epoch's batches: the feature frames of the utterances
+        drawn (speed-perturbed copies at their own length) and the frames the model computes on
+        once each batch is padded (its size x its padded length), over every process' rows."""
+        lengths = [self.lengths[ids] for ids in self.batches]
+        padded = sum(len(n) * -(-max(int(n.max()), 1) // self.pad_multiple) * self.pad_multiple for n in lengths)
+        return int(sum(int(n.sum()) for n in lengths)), int(padded)
+
     def __len__(self):
         return len(self.batches)
 

@@ -64,6 +64,26 @@ class StopOnNaN(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+class EpochAudio(keras.callbacks.Callback):
+    """Records what each epoch trained on, in seconds of audio, as ``logs["audio_seconds"]`` (its
+    utterances, speed-perturbed copies at their own length) and ``logs["padded_seconds"]`` (what
+    the model computed on, padding included), counted from ``batches`` (``CTCBatches``) as the
+    epoch begins. Their sum over a run is its compute in audio: comparable between machines and
+    between data mixes, where minutes of a CPU are not."""
+
+    def __init__(self, batches, frames_per_second):
+        super().__init__()
+        self.batches, self.frames_per_second = batches, float(frames_per_second)
+        self.seconds = (0.0, 0.0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seconds = tuple(frames / self.frames_per_second for frames in self.batches.epoch_frames())
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["audio_seconds"], logs["padded_seconds"] = self.seconds
+
+
 class TimeBudget(keras.callbacks.Callback):
     """Fits training into ``minutes`` (of this call) by planning after every epoch.
 

@@ -19,7 +19,7 @@ import numpy as np
 from asr import distributed, files
 from asr.averaging import average_checkpoints
 from asr.batches import CTCBatches
-from asr.callbacks import Checkpoint, DevMetrics, StopOnNaN, TimeBudget
+from asr.callbacks import Checkpoint, DevMetrics, EpochAudio, StopOnNaN, TimeBudget
 from asr.config import TrainConfig  # noqa: F401  (re-exported: asr.train.TrainConfig)
 from asr.corpus import load_sources, speaker_split
 from asr.corpus.sources import split_sources
@@ -151,7 +151,8 @@ def train(config, resume=False, verbose="auto", overwrite=False):
     nan_guard = StopOnNaN()
     checkpoint = Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
                             extra_state={"config_changes": record_changes(state, changes)})
-    callbacks = [budget, DevMetrics(_dev_subset(config, dev_set), config.batch_size), nan_guard, checkpoint]
+    callbacks = [EpochAudio(batches, feature_config.frames_per_second), budget,
+                 DevMetrics(_dev_subset(config, dev_set), config.batch_size), nan_guard, checkpoint]
     _fit(model, batches, [c for c in callbacks if c is not None], config.epochs, state["epoch"] + 1,
          verbose if topology.is_chief else 0)
     if nan_guard.failed_at is not None:

@@ -6,8 +6,10 @@
 A cell is one ``bench/small_data.py`` result: folds (the held-out speaker) trained with the recipe's
 defaults of the day plus the flags the result records (``recipe_args``, or ``recipe_args_per_fold``).
 Prints a Markdown table, best unseen-speaker greedy CER first within each fold: what changed against
-the recipe, epochs, minutes of training audio, wall minutes of the whole fold and the CPU that
-measured them (minutes compare only on one CPU; epochs compare across machines), then CER / WER
+the recipe, epochs, minutes of audio in the training set, minutes of audio trained on (every epoch's
+draw summed, speed-perturbed copies and sampling weights included: the run's compute in audio,
+recorded since 2026-12-03, "-" before), wall minutes of the whole fold and the CPU that measured
+them (wall minutes compare only on one CPU; epochs and audio trained on across machines), then CER / WER
 per test set, "-" where a result predates the column (Common Voice was scored from 2026-12-01).
 The unseen Common Voice CER says what it is over where the result records it ("0.490 (85)"): a
 run trained on the Kaggle Common Voice set is scored only on the clips whose sentence is not one
@@ -83,12 +85,15 @@ def fmt(row, key):
 
 
 def table(rows):
-    head = ["fold", "change against that day's recipe", "epochs", "audio min", "fold min (CPU)",
+    head = ["fold", "change against that day's recipe", "epochs", "train set audio min", "audio min trained",
+            "fold min (CPU)",
             *(name for _, name in COLUMNS), "result, date"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in sorted(rows, key=lambda r: (r["fold"], r.get("test_cer_greedy", 1.0))):
         lines.append("| " + " | ".join([str(row["fold"]), row["change"], str(row.get("epochs", "-")),
                                          f"{row.get('train_audio_minutes', 0):.0f}",
+                                         f"{row['trained_audio_minutes']:,.0f}" if "trained_audio_minutes" in row
+                                         else "-",
                                          f"{row.get('fold_minutes', 0):.0f} ({row['cpu']})",
                                          *(fmt(row, key) for key, _ in COLUMNS),
                                          f"{row['result']}, {row['date']}"]) + " |")

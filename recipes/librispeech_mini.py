@@ -200,9 +200,12 @@ def main(argv=None):
         runs["baseline"] = train(baseline, resume=args.resume, overwrite=args.overwrite)
 
     lm_report = build_recipe_lm(lm_text, out / "lm.arpa", train_entries, corpora)
+    history = runs["model"]["history"]
     report = {"splits": {"train": len(train_entries), "dev": len(dev_entries), "test": len(test_entries)},
               "train_audio_minutes": sum(e.get("duration", 0.0) for e in train_entries) / 60,
-              "epochs_run": len(runs["model"]["history"].get("loss", [])), "train_seconds": train_seconds,
+              "trained_audio_minutes": trained_minutes(history, "audio_seconds"),  # every epoch's draw, summed
+              "trained_padded_minutes": trained_minutes(history, "padded_seconds"),
+              "epochs_run": len(history.get("loss", [])), "train_seconds": train_seconds,
               "test_speakers": sorted({str(e["speaker"]) for e in test_entries}), "lm": lm_report}
     for name, run in runs.items():
         model = load_model(run["model"], compile=False)
@@ -241,12 +244,23 @@ def eval_corpora(args, train_entries, dev_entries, test_entries):
     return corpora
 
 
+def trained_minutes(history, key):
+    """The sum of ``history[key]`` (seconds per epoch) in minutes; None when an epoch lacks it (a run
+    resumed from a checkpoint that predates the record), rather than a sum over some epochs."""
+    seconds = history.get(key, [])
+    return sum(seconds) / 60 if len(seconds) == len(history.get("loss", [])) else None
+
+
 def print_summary(report, runs, corpora, out):
     for name in runs:
         for corpus in corpora:
             for decoder, r in report[name][corpus].items():
                 print(f"{name:>8} {corpus:>13} {decoder:>6}: CER {r['cer']['rate']:.3f}  WER {r['wer']['rate']:.3f}"
                       f"  ({r['utterances']} utt)")
+    audio = report["trained_audio_minutes"]
+    print(f"trained on {'?' if audio is None else f'{audio:,.0f}'} audio-minutes ({report['epochs_run']} epoch"
+          f"{'s' if report['epochs_run'] != 1 else ''} of a {report['train_audio_minutes']:.0f}-minute training set) "
+          f"in {report['train_seconds'] / 60:.1f} minutes")
     print(f"model: {runs['model']['model']}\nreport: {out / 'report.json'}")
 
 

@@ -39,6 +39,20 @@ def test_batch_contents_and_bucketing():
     assert not y["labels"][2, 4:].any()
 
 
+def test_epoch_frames_count_the_drawn_utterances_and_their_padding():
+    data = make_set([30, 300, 35, 310, 40, 320])
+    batches = CTCBatches(data, batch_size=3, shuffle=False, pad_multiple=32)
+    assert batches.epoch_frames() == (1035, 3 * 64 + 3 * 320)  # buckets [30, 35, 40] -> 64, [300..320] -> 320
+    padded = sum(int(np.prod(batches[i][0]["features"].shape[:2])) for i in range(len(batches)))
+    assert batches.epoch_frames()[1] == padded  # what the model is fed
+    weighted = CTCBatches(data, batch_size=2, seed=0, weights=[1.0, 1 / 3] * 3, pad_multiple=1)
+    long_ones = set()
+    for epoch in range(3):  # the three short items and one of the long ones, another each epoch
+        weighted.set_epoch(epoch)
+        long_ones.add(weighted.epoch_frames()[0] - (30 + 35 + 40))
+    assert long_ones == {300, 310, 320}
+
+
 def test_one_shape_per_time_bucket():
     data = make_set(RNG.integers(20, 1000, size=200))
     batches = CTCBatches(data, batch_size=4, seed=0)

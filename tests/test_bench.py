@@ -64,6 +64,8 @@ def test_small_data_bench_smoke(tmp_path):
     assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer", "cv_cer_greedy", "cv_wer_beam",
             "lm_megabytes"} <= set(row)
     assert row["cv_utterances"] == 6  # what cv_cer_greedy is over (--max-eval-utterances 6)
+    assert row["trained_audio_minutes"] == round(sum(history["audio_seconds"]) / 60, 1) > 0  # the run's compute
+    assert row["trained_padded_minutes"] >= row["trained_audio_minutes"]
     assert report["backend_version"] == importlib.import_module(report["backend"]).__version__
     assert re.search(r"worst unseen-speaker greedy CER [\d.]+ = [\d.]+x the target 0\.3", result.stdout)
     again = subprocess.run([sys.executable, str(ROOT / "bench" / "small_data.py"), "--smoke", "--work-dir",
@@ -211,7 +213,8 @@ def test_noise_mixing_bench_smoke(tmp_path):
 def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     cell = {"date": "2026-12-02", "cpu": "AMD EPYC", "recipe_args": [
         "--cache-dir", "/tmp/x", "--resume", "--epochs", "17", "--model-params", '{"units": 256, "n_layers": 3}'],
-        "folds": [{"fold": "4406", "epochs": 17, "train_audio_minutes": 96.8, "fold_minutes": 85.5,
+        "folds": [{"fold": "4406", "epochs": 17, "train_audio_minutes": 96.8, "trained_audio_minutes": 4940.2,
+                   "fold_minutes": 85.5,
                    "dev_cer": 0.291, "test_cer_greedy": 0.395, "test_wer_beam": 0.707, "lm_megabytes": 3.5,
                    "cv_cer_greedy": 0.49, "cv_utterances": 85},
                   {"fold": "4088", "epochs": 17, "test_cer_greedy": 0.4, "test_wer_beam": 0.81}]}
@@ -226,6 +229,7 @@ def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     assert "--epochs 17 n_layers=3 |" in rows[1] and "/tmp/x" not in rows[1]  # units=256 is the recipe's
     assert "--resume" not in rows[1]  # resuming changes no number
     assert "| 0.490 (85) |" in rows[1]  # what the Common Voice number is over
+    assert "| 97 | 4,940 |" in rows[1] and "| 0 | - |" in rows[0]  # compute in audio, where it was recorded
     assert "| 0.707 |" in rows[1] and "| 0.810* |" in rows[0] and "| - |" in rows[0]  # old LM marked, gaps shown
     assert "2 cells from 1 results; skipped: small_data_sweep.json (no per-fold rows)" in result.stdout
 

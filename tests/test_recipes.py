@@ -59,6 +59,9 @@ def test_librispeech_mini_recipe(tmp_path, librispeech_dir, librivox_dir):
     assert "4406" not in train_speakers and len(train_speakers) == 3  # 4088 + the two extra voices
     assert report["splits"]["train"] == 2 + 2 and report["epochs_run"] == 1
     assert report["total_seconds"] >= report["train_seconds"] > 0
+    speeds = sum(1 / f for f in (0.9, 1.0, 1.1))  # the recipe's speed perturbation: three copies, each its length
+    assert report["trained_audio_minutes"] == pytest.approx(speeds * report["train_audio_minutes"], rel=0.02)
+    assert f"trained on {report['trained_audio_minutes']:,.0f} audio-minutes (1 epoch of a" in stdout
     assert set(report["model"]["test"]) == {"greedy", "beam"}
     assert report["model"]["out_of_domain"]["beam"]["utterances"] == 5
     assert {"lm_weight", "word_bonus", "wer"} <= set(report["model"]["tuning"]["best"])
@@ -158,3 +161,10 @@ def test_librispeech_mini_presets_set_the_base_and_flags_still_win():
     assert long.output_dir != hour.output_dir  # the long run never lands in (and is never refused by) the hour's
     mine = module.parse_args(["--preset", "long", "--epochs", "5", "--output-dir", "runs/x"])[1]
     assert (mine.epochs, mine.output_dir, mine.model_params["n_layers"]) == (5, "runs/x", 3)
+
+
+def test_librispeech_mini_counts_audio_trained_on_only_when_every_epoch_recorded_it():
+    trained_minutes = load_script(ROOT / "recipes" / "librispeech_mini.py").trained_minutes
+    assert trained_minutes({"loss": [9.0, 8.0], "audio_seconds": [60.0, 120.0]}, "audio_seconds") == 3.0
+    resumed = {"loss": [9.0, 8.0], "audio_seconds": [120.0]}  # its first epoch predates the record
+    assert trained_minutes(resumed, "audio_seconds") is None  # unknown, not the sum over some epochs

@@ -11,7 +11,7 @@ from keras import ops
 import asr.callbacks as callbacks_module
 import asr.train as train_module
 from asr.callbacks import TimeBudget
-from asr.corpus import read_librispeech, write_manifest
+from asr.corpus import read_librispeech, read_manifest, write_manifest
 from asr.files import save_model_atomic
 from asr.models import load_model
 from asr.optim import ScheduledAdam, WarmupCosine, make_optimizer
@@ -51,7 +51,10 @@ def test_train_writes_everything_and_resumes(tiny_corpus, tmp_path):
                  "history.json", "training_curve.png", "data_report.json"):
         assert (run / name).is_file(), name
     assert json.loads((run / "config.json").read_text())["model_params"] == MODEL_PARAMS
-    assert set(first["history"]) >= {"loss", "val_loss", "val_cer", "val_wer", "epoch_seconds"}
+    assert set(first["history"]) >= {"loss", "val_loss", "val_cer", "val_wer", "epoch_seconds", "audio_seconds"}
+    audio = sum(e["duration"] for e in read_manifest(tiny_corpus / "train.jsonl")[0])  # every utterance, once
+    assert first["history"]["audio_seconds"][0] == pytest.approx(audio, abs=8 * 0.025)  # +- a window per utterance
+    assert audio < first["history"]["padded_seconds"][0] < 1.5 * audio
     steps = int(load_model(run / "checkpoint-e0001.keras").optimizer.iterations.numpy())
     assert steps == 2  # 8 utterances / batch 4
 
