@@ -160,9 +160,12 @@ def test_warmup_cosine_takes_its_length_from_the_optimizer():
 
 
 def test_speaker_cap_limits_each_speakers_items_per_epoch(tiny_corpus, tmp_path):
-    train(config(tiny_corpus, tmp_path, epochs=2, speaker_cap=4), verbose=0)  # one speaker, 8 utterances
+    result = train(config(tiny_corpus, tmp_path, epochs=2, speaker_cap=4), verbose=0)  # one speaker, 8 utterances
     report = json.loads((tmp_path / "run" / "data_report.json").read_text())
     assert report[-1]["items_per_epoch"] == 4 and report[-1]["batches_per_epoch"] == 1
+    halves = result["history"]["audio_seconds"]  # 4 utterances each epoch, the other 4 in the second
+    audio = sum(e["duration"] for e in read_manifest(tiny_corpus / "train.jsonl")[0])
+    assert halves[0] != halves[1] and sum(halves) == pytest.approx(audio, abs=8 * 0.025)  # each epoch its own draw
     with pytest.raises(ValueError, match="speaker_cap=-2"):
         TrainConfig(speaker_cap=-2)
 
