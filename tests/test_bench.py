@@ -234,6 +234,20 @@ def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     assert "2 cells from 1 results; skipped: small_data_sweep.json (no per-fold rows)" in result.stdout
 
 
+def test_tradeoff_table_fits_lm_wer_to_greedy_cer_per_fold():
+    table = load_script(ROOT / "bench" / "tradeoff_table.py")
+    offsets = {"4088": 0.05, "4406": 0.1}
+    rows = [{"fold": fold, "test_cer_greedy": cer, "test_wer_beam": 1.5 * cer + offsets[fold], "lm_megabytes": 3.5}
+            for fold in offsets for cer in (0.38, 0.42, 0.45)]
+    old_lm = {"fold": "4406", "test_cer_greedy": 0.3, "test_wer_beam": 0.99}  # its day's LM: not in the fit
+    fit = table.wer_fit([*rows, old_lm])
+    assert fit["cells"] == 6 and fit["slope"] == pytest.approx(1.5) and fit["rmse"] < 1e-9
+    assert fit["offsets"] == pytest.approx(offsets)
+    lines = table.fit_lines(fit, rows)
+    assert "fold 4406: 0.65 needs 0.367, 0.55 needs 0.300 (best measured 0.380)" in lines[2]  # (0.65 - 0.1) / 1.5
+    assert table.wer_fit(rows[:2]) is None  # two cells of one fold: a slope and an offset fit them whatever they are
+
+
 def test_dev_loss_bench_agrees_with_the_backend_and_records_its_machine(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "bench"))  # its bench/record.py, as when run as a script
     report = load_script(ROOT / "bench" / "dev_loss.py").main(["--utterances", "3", "--output",
