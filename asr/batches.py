@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from asr.errors import ConfigError, DataError
-from asr.padding import PAD_MULTIPLE, pad_batch
+from asr.padding import PAD_MULTIPLE, pad_batch, padded_length
 
 LABELS_PER_FRAME = 0.5  # labels are padded to frames * 0.5 (speech has ~0.15 characters per 10 ms frame),
 #                         so each time bucket has a single label length too: one XLA program per bucket
@@ -129,7 +129,7 @@ class CTCBatches(keras.utils.PyDataset):
         drawn (speed-perturbed copies at their own length) and the frames the model computes on
         once each batch is padded (its size x its padded length), over every process' rows."""
         lengths = [self.lengths[ids] for ids in self.batches]
-        padded = sum(len(n) * -(-max(int(n.max()), 1) // self.pad_multiple) * self.pad_multiple for n in lengths)
+        padded = sum(len(n) * padded_length(n.max(), self.pad_multiple) for n in lengths)
         return int(sum(int(n.sum()) for n in lengths)), int(padded)
 
     def __len__(self):

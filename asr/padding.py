@@ -10,6 +10,12 @@ from asr.errors import ConfigError
 PAD_MULTIPLE = 128  # frames (1.28 s at 10 ms): one compiled shape per bucket, <= ~10% padding at 13 s
 
 
+def padded_length(longest, pad_multiple=1):
+    """The padded length of a batch whose longest array is ``longest``: rounded up to a multiple of
+    ``pad_multiple`` (at least one multiple)."""
+    return int(-(-max(int(longest), 1) // pad_multiple) * pad_multiple)
+
+
 def pad_batch(arrays, pad_multiple=1, max_length=None, value=0, dtype=np.float32):
     """Stack ``(time, ...)`` arrays into ``(batch, T, ...)``, right-padded with ``value``.
 
@@ -25,7 +31,7 @@ def pad_batch(arrays, pad_multiple=1, max_length=None, value=0, dtype=np.float32
     arrays = [np.asarray(a, dtype=dtype) for a in arrays]
     lengths = np.array([a.shape[0] for a in arrays], dtype=np.int32)
     if max_length is None:
-        max_length = int(-(-max(int(lengths.max()), 1) // pad_multiple) * pad_multiple)
+        max_length = padded_length(lengths.max(), pad_multiple)
     lengths = np.minimum(lengths, max_length)
     out = np.full((len(arrays), max_length) + arrays[0].shape[1:], value, dtype=dtype)
     for i, (a, n) in enumerate(zip(arrays, lengths)):

@@ -77,7 +77,7 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
            "train_minutes": round(report["train_seconds"] / 60, 1), "fold_minutes": round(seconds / 60, 1),
            "dev_cer": model["dev"]["greedy"]["cer"]["rate"]}
     for key in ("trained_audio_minutes", "trained_padded_minutes"):  # compute in audio (older reports lack it)
-        if report.get(key):
+        if report.get(key) is not None:
             row[key] = round(report[key], 1)
     for decoder in ("greedy", "beam"):
         row[f"test_cer_{decoder}"] = model["test"][decoder]["cer"]["rate"]

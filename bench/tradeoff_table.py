@@ -108,8 +108,8 @@ def table(rows):
 def wer_fit(rows):
     """LM beam WER against unseen-speaker greedy CER over the cells decoded with the shared-text LM:
     one slope for every fold, an offset per fold (a fold's text is nearer the LM's or farther) by
-    least squares. Returns ``{"cells", "slope", "rmse", "offsets": {fold: offset}}``, or None with
-    too few cells to fit (fewer than one more than the parameters)."""
+    least squares. Returns ``{"cells", "slope", "rmse", "offsets": {fold: offset}, "best": {fold: its
+    lowest greedy CER}}``, or None with too few cells to fit (fewer than one more than the parameters)."""
     cells = [r for r in rows if "lm_megabytes" in r and "test_wer_beam" in r and "test_cer_greedy" in r]
     folds = sorted({str(r["fold"]) for r in cells})
     if len(cells) < len(folds) + 2:
@@ -121,17 +121,17 @@ def wer_fit(rows):
     coef = np.linalg.lstsq(design, wer, rcond=None)[0]
     rmse = float(np.sqrt(np.mean((design @ coef - wer) ** 2)))
     return {"cells": len(cells), "slope": float(coef[0]), "rmse": rmse,
-            "offsets": {fold: float(b) for fold, b in zip(folds, coef[1:])}}
+            "offsets": {fold: float(b) for fold, b in zip(folds, coef[1:])},
+            "best": {fold: min(r["test_cer_greedy"] for r in cells if str(r["fold"]) == fold) for fold in folds}}
 
 
-def fit_lines(fit, rows):
+def fit_lines(fit):
     """The fit in words: per fold, the greedy CER each WER target needs beside the best measured."""
     lines = [f"LM beam WER = {fit['slope']:.2f} x unseen greedy CER + a fold's offset ({fit['cells']} cells with the "
              f"shared-text LM, RMSE {fit['rmse']:.3f}); the greedy CER each LM beam WER needs:"]
     for fold, offset in fit["offsets"].items():
-        best = min(r["test_cer_greedy"] for r in rows if str(r["fold"]) == fold and "lm_megabytes" in r)
         needs = ", ".join(f"{target:.2f} needs {(target - offset) / fit['slope']:.3f}" for target in WER_TARGETS)
-        lines.append(f"  fold {fold}: {needs} (best measured {best:.3f})")
+        lines.append(f"  fold {fold}: {needs} (best measured {fit['best'][fold]:.3f})")
     return lines
 
 
@@ -148,7 +148,7 @@ def main(argv=None):
           + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
     fit = wer_fit(rows)
     if fit is not None:
-        print("\n" + "\n".join(fit_lines(fit, rows)))
+        print("\n" + "\n".join(fit_lines(fit)))
 
 
 if __name__ == "__main__":

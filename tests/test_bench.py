@@ -243,7 +243,7 @@ def test_tradeoff_table_fits_lm_wer_to_greedy_cer_per_fold():
     fit = table.wer_fit([*rows, old_lm])
     assert fit["cells"] == 6 and fit["slope"] == pytest.approx(1.5) and fit["rmse"] < 1e-9
     assert fit["offsets"] == pytest.approx(offsets)
-    lines = table.fit_lines(fit, rows)
+    lines = table.fit_lines(fit)
     assert "fold 4406: 0.65 needs 0.367, 0.55 needs 0.300 (best measured 0.380)" in lines[2]  # (0.65 - 0.1) / 1.5
     assert table.wer_fit(rows[:2]) is None  # two cells of one fold: a slope and an offset fit them whatever they are
 
