@@ -2,6 +2,7 @@
 
     python bench/tradeoff_table.py                  # every bench/results/small_data*.json
     python bench/tradeoff_table.py A.json B.json    # these results
+    python bench/tradeoff_table.py --update docs/results.md   # also rewrite the table in that file
 
 A cell is one ``bench/small_data.py`` result: folds (the held-out speaker) trained with the recipe's
 defaults of the day plus the flags the result records (``recipe_args``, or ``recipe_args_per_fold``).
@@ -19,6 +20,9 @@ sweeps of older recipes, kept under their own names) are named below the table a
 none is dropped unseen. Below it, LM beam WER fitted against greedy CER over the cells decoded with
 the shared-text LM (one slope, an offset per fold), and the greedy CER that fit says each fold needs
 for issue 28's WER target (0.65) and aim (0.55): what the acoustic model has to reach.
+
+``--update FILE`` puts the same text between FILE's two marker lines (``BEGIN`` and ``END`` below),
+written atomically; the rest of the file is left as it was.
 """
 
 import argparse
@@ -31,11 +35,13 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from asr.files import write_text_atomic  # noqa: E402
 from recipes.librispeech_mini import RECIPE  # noqa: E402
 
 IGNORED_FLAGS = {"--cache-dir", "--resume"}  # where features are cached, and resuming an interrupted run
 #                                              (tested to equal an uninterrupted one), change no number
 WER_TARGETS = (0.65, 0.55)  # issue 28's LM beam WER target on every fold, and its aim
+BEGIN, END = "<!-- bench/tradeoff_table.py: begin -->", "<!-- bench/tradeoff_table.py: end -->"
 COLUMNS = (("dev_cer", "dev CER"), ("test_cer_greedy", "unseen LS greedy CER"), ("test_wer_greedy", "WER"),
            ("test_wer_beam", "LM beam WER"), ("cv_cer_greedy", "unseen CV greedy CER"),
            ("cv_wer_beam", "CV LM beam WER"), ("librivox_cer", "LibriVox CER"))
@@ -44,7 +50,16 @@ COLUMNS = (("dev_cer", "dev CER"), ("test_cer_greedy", "unseen LS greedy CER"), 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("results", nargs="*", help="small_data.py result files (default: bench/results/small_data*.json)")
+    p.add_argument("--update", type=pathlib.Path, metavar="FILE",
+                   help=f"also rewrite the text between FILE's lines {BEGIN} and {END}")
     args = p.parse_args(argv)
+    if args.update is not None:
+        if not args.update.is_file():
+            p.error(f"--update {args.update}: no such file")
+        marks = [line.strip() for line in args.update.read_text(encoding="utf-8").splitlines()].count
+        if (marks(BEGIN), marks(END)) != (1, 1):
+            p.error(f"--update {args.update}: needs one line {BEGIN} and one line {END}, "
+                    f"found {marks(BEGIN)} and {marks(END)}")
     args.results = [pathlib.Path(r) for r in args.results] or sorted((ROOT / "bench" / "results").glob(
         "small_data*.json"))
     for path in args.results:
@@ -131,24 +146,46 @@ def fit_lines(fit):
              f"shared-text LM, RMSE {fit['rmse']:.3f}); the greedy CER each LM beam WER needs:"]
     for fold, offset in fit["offsets"].items():
         needs = ", ".join(f"{target:.2f} needs {(target - offset) / fit['slope']:.3f}" for target in WER_TARGETS)
-        lines.append(f"  fold {fold}: {needs} (best measured {fit['best'][fold]:.3f})")
+        lines.append(f"- fold {fold}: {needs} (best measured {fit['best'][fold]:.3f})")
     return lines
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def report(paths):
+    """The table, what it holds and skips, and the fit, as text."""
     rows, skipped = [], []
-    for path in args.results:
+    for path in paths:
         found, why = cells(path)
         rows += found
         if why:
             skipped.append(f"{path.name} ({why})")
-    print(table(rows))
-    print(f"\n{len(rows)} cells from {len(args.results) - len(skipped)} results"
-          + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+    parts = [table(rows), f"{len(rows)} cells from {len(paths) - len(skipped)} results"
+             + (f"; skipped: {', '.join(skipped)}" if skipped else "")]
     fit = wer_fit(rows)
     if fit is not None:
-        print("\n" + "\n".join(fit_lines(fit)))
+        parts.append("\n".join(fit_lines(fit)))
+    return "\n\n".join(parts)
+
+
+def replace_between_markers(text, block):
+    """``text`` with the lines between its ``BEGIN`` and ``END`` lines replaced by ``block``."""
+    lines = text.splitlines(keepends=True)
+    stripped = [line.strip() for line in lines]
+    begin, end = stripped.index(BEGIN), stripped.index(END)
+    if end < begin:
+        raise ValueError(f"{END} comes before {BEGIN}")
+    return "".join(lines[:begin + 1]) + block.rstrip("\n") + "\n" + "".join(lines[end:])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    text = report(args.results)
+    print(text)
+    if args.update is not None:
+        try:
+            updated = replace_between_markers(args.update.read_text(encoding="utf-8"), text)
+        except ValueError as error:
+            sys.exit(f"--update {args.update}: {error}")
+        write_text_atomic(args.update, updated)
 
 
 if __name__ == "__main__":

@@ -234,6 +234,25 @@ def test_tradeoff_table_has_a_row_per_fold_and_names_what_it_skips(tmp_path):
     assert "2 cells from 1 results; skipped: small_data_sweep.json (no per-fold rows)" in result.stdout
 
 
+def test_tradeoff_table_rewrites_only_the_text_between_its_markers(tmp_path):
+    cell = {"recipe_args": [], "folds": [{"fold": "4406", "test_cer_greedy": 0.4, "test_wer_beam": 0.7}]}
+    (tmp_path / "small_data_a.json").write_text(json.dumps(cell))
+    table = load_script(ROOT / "bench" / "tradeoff_table.py")
+    doc = tmp_path / "results.md"
+    doc.write_text(f"# Results\n\nbefore\n{table.BEGIN}\nan old table\n{table.END}\n\nafter\n")
+    table.main([str(tmp_path / "small_data_a.json"), "--update", str(doc)])
+    text = doc.read_text()
+    assert text.startswith(f"# Results\n\nbefore\n{table.BEGIN}\n| fold |") and "an old table" not in text
+    assert text.endswith(f"1 cells from 1 results\n{table.END}\n\nafter\n")
+    table.main([str(tmp_path / "small_data_a.json"), "--update", str(doc)])
+    assert doc.read_text() == text  # the same results, the same file
+    doc.write_text("no markers\n")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "tradeoff_table.py"), "--update", str(doc)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 2 and "found 0 and 0" in result.stderr and "Traceback" not in result.stderr
+    assert doc.read_text() == "no markers\n"
+
+
 def test_tradeoff_table_fits_lm_wer_to_greedy_cer_per_fold():
     table = load_script(ROOT / "bench" / "tradeoff_table.py")
     offsets = {"4088": 0.05, "4406": 0.1}
