@@ -11,6 +11,8 @@ more epochs per CPU hour?
         --output bench/results/recipe_step_time_bf16.json   # does bf16 (--mixed-precision) pay here?
     python bench/recipe_step_time.py --batch-sizes 8 --gru keras,hoisted --n-layers 2,3 \
         --output bench/results/recipe_step_time_gru.json    # asr.layers.GRU's kernels (JAX), 2 or 3 BiGRU
+    python bench/recipe_step_time.py --batch-sizes 8 --units 256,192 --n-layers 2,3 \
+        --output bench/results/recipe_step_time_depth.json  # narrower and deeper at the same step time?
 
 Random features and labels of fixed shape (one compiled shape per batch size); the first step
 compiles and is not timed. Results go to bench/results/recipe_step_time.json (``--output``)
@@ -45,6 +47,8 @@ def parse_args(argv=None):
                    "every batch size: auto, keras, hoisted or fused (JAX), cudnn (torch)")
     p.add_argument("--n-layers", default="", help="comma-separated BiGRU layer counts, each timed at every batch size "
                    "(default: the recipe's)")
+    p.add_argument("--units", default="", help="comma-separated BiGRU widths, each timed with every layer count "
+                   "(default: the recipe's)")
     p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
     p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
     args = p.parse_args(argv)
@@ -54,10 +58,12 @@ def parse_args(argv=None):
     args.policies = args.policies.split(",")
     args.conv_backward = args.conv_backward.split(",")
     args.gru = args.gru.split(",")
-    try:
-        args.n_layers = [int(n) for n in args.n_layers.split(",")] if args.n_layers else [None]
-    except ValueError:
-        p.error(f"--n-layers {args.n_layers}: must be comma-separated whole numbers")
+    for axis in ("n_layers", "units"):
+        text = getattr(args, axis)
+        try:
+            setattr(args, axis, [int(n) for n in text.split(",")] if text else [None])
+        except ValueError:
+            p.error(f"--{axis.replace('_', '-')} {text}: must be comma-separated whole numbers")
     if not set(args.conv_backward) <= {"phase-split", "xla"}:
         p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
     if args.output is None and not args.smoke:
@@ -105,7 +111,7 @@ def build(name, params, policy, conv_backward):
 
 
 def _name(row):
-    return (f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} x {row['n_layers']} "
+    return (f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} {row['units']} x {row['n_layers']} "
             f"batch {row['batch_size']}")
 
 
@@ -130,12 +136,15 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     rows = []
     for policy in args.policies:
-        for conv_backward, gru, layers in itertools.product(args.conv_backward, args.gru, args.n_layers):
-            layers = layers or params["n_layers"]
-            model = build(RECIPE["model"], {**params, "implementation": gru, "n_layers": layers}, policy, conv_backward)
+        for conv_backward, gru, units, layers in itertools.product(args.conv_backward, args.gru, args.units,
+                                                                   args.n_layers):
+            units, layers = units or params["units"], layers or params["n_layers"]
+            model = build(RECIPE["model"], {**params, "implementation": gru, "units": units, "n_layers": layers},
+                          policy, conv_backward)
             for batch in args.batch_sizes:
                 seconds = step_seconds(model, batch, args.frames, args.steps, rng)
-                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "n_layers": layers,
+                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "units": units,
+                             "n_layers": layers,
                              "batch_size": batch, "frames": args.frames, "step_seconds": round(seconds, 4),
                              "ms_per_utterance": round(1000 * seconds / batch, 1)})
     reference = rows[0]["ms_per_utterance"]

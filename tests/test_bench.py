@@ -123,7 +123,8 @@ def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
 
 
 @pytest.mark.parametrize("flags, named", [(["--gru", "bogus"], "--gru bogus"),
-                                          (["--n-layers", "two"], "--n-layers two")])
+                                          (["--n-layers", "two"], "--n-layers two"),
+                                          (["--units", "256,wide"], "--units 256,wide")])
 def test_recipe_step_time_names_a_bad_axis_in_one_line(flags, named):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", *flags],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -132,13 +133,16 @@ def test_recipe_step_time_names_a_bad_axis_in_one_line(flags, named):
 
 def test_recipe_step_time_smoke(tmp_path):
     output = tmp_path / "steps.json"
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--output",
-                             str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--units", "8,6",
+                             "--n-layers", "1,2", "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(output.read_text())["rows"]
-    assert [row["batch_size"] for row in rows] == [2, 4] and rows[0]["per_utterance_vs_first"] == 1.0
-    assert re.search(r"float32 phase-split gru=auto x 1 batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per "
-                     r"utterance \([\d.]+x float32 phase-split gru=auto x 1 batch 2\)", result.stdout)
+    assert [(row["units"], row["n_layers"], row["batch_size"]) for row in rows] == [
+        (units, layers, batch) for units in (8, 6) for layers in (1, 2) for batch in (2, 4)]
+    assert rows[0]["per_utterance_vs_first"] == 1.0
+    assert re.search(r"float32 phase-split gru=auto 8 x 1 batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per "
+                     r"utterance \([\d.]+x float32 phase-split gru=auto 8 x 1 batch 2\)", result.stdout)
 
 
 def test_recipe_step_time_compares_dtype_policies_conv_gradients_and_gru_kernels(tmp_path):
