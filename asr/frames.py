@@ -1,5 +1,5 @@
 """Frame-count arithmetic without Keras: how many output frames a stack of time
-convolutions makes of ``n`` input frames.
+convolutions (and an output upsampling) makes of ``n`` input frames.
 
 Shared by the model's graph (``asr.layers.ConvOutputLength``), the data pipeline (labels
 that cannot fit are skipped) and the Keras-free ONNX runtime path (``asr.onnx_runtime``),
@@ -64,3 +64,26 @@ class TimeReduction:
         total = extra[self.padding]
         left = total if self.padding == "causal" else total // 2
         return left, total - left
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeUpsampling:
+    """Every frame split into ``factor`` output frames (the logits' upsampling,
+    ``asr.models.blocks.logits_layer``): ``lengths * factor``."""
+
+    factor: int
+
+    def __post_init__(self):
+        if not isinstance(self.factor, (int, np.integer)) or self.factor < 1:
+            raise ConfigError(f"upsampling factor={self.factor!r} must be a positive integer")
+
+    def to_dict(self):
+        return {"upsample": int(self.factor)}
+
+    def __call__(self, lengths):
+        return lengths * self.factor
+
+
+def time_step_from_dict(data):
+    """A ``TimeReduction`` or ``TimeUpsampling`` from its ``to_dict()`` (an exported model's metadata)."""
+    return TimeUpsampling(data["upsample"]) if "upsample" in data else TimeReduction(**data)

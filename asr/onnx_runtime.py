@@ -16,7 +16,7 @@ import numpy as np
 
 from asr.errors import ConfigError, CorruptFileError
 from asr.features import FeatureConfig
-from asr.frames import TimeReduction
+from asr.frames import time_step_from_dict
 from asr.text import Vocabulary
 
 METADATA_KEY = "asr"  # asr.export.METADATA_KEY (not imported: that module is the Keras side)
@@ -60,7 +60,7 @@ class OnnxModel:
             meta = json.loads(self.session.get_modelmeta().custom_metadata_map[METADATA_KEY])
             self.vocabulary = Vocabulary.from_config(meta["vocabulary"])
             self.feature_config = FeatureConfig.from_dict(meta["feature_config"])
-            self.reductions = tuple(TimeReduction(**r) for r in meta["reductions"])
+            self.reductions = tuple(time_step_from_dict(r) for r in meta["reductions"])
             self.outputs = [meta["outputs"]["logits"], meta["outputs"]["logit_lengths"]]
         except KeyError as error:
             raise CorruptFileError(f"{path!r} was not exported by asr (no {error} in its metadata)") from None

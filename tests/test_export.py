@@ -30,14 +30,15 @@ sys.meta_path.insert(0, Block())
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """A small DeepSpeech-style model (per-utterance normalisation, stride 2) and its ONNX export."""
+    """A small DeepSpeech-style model (per-utterance normalisation, stride 2, logits upsampled 2x) and its ONNX
+    export."""
     from asr.export import export_onnx
     from asr.features import FeatureConfig
     from asr.models import build_model
 
     folder = tmp_path_factory.mktemp("export")
     model = build_model("deepspeech", FeatureConfig("log_mel"), utterance_norm="mean", conv_filters=[16],
-                        units=16, n_layers=1)
+                        units=16, n_layers=1, output_upsample=2)
     rng = np.random.default_rng(0)
     model.set_normalization(rng.normal(size=80).astype("float32"), rng.uniform(1, 2, 80).astype("float32"))
     model.save(folder / "model.keras")
@@ -143,7 +144,7 @@ def _edited(exported, tmp_path, name, edit):
     ("vocab.onnx", lambda m: m["vocabulary"].update(symbols=" abc"), "vocabulary has 5 classes, the graph outputs 29"),
     ("features.onnx", lambda m: m["feature_config"].update(n_mels=40), "gives 40 features, the graph takes 80"),
     ("frames.onnx", lambda m: m.update(reductions=[]), r"reductions give \[203, 77\] logit frames for \[203, 77\] "
-                                                       r"input frames, the graph \[102, 39\]"),
+                                                       r"input frames, the graph \[204, 78\]"),
 ])
 def test_onnx_metadata_is_checked_against_the_graph(exported, tmp_path, name, edit, match):
     from asr.errors import CorruptFileError

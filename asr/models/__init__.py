@@ -60,13 +60,15 @@ def bidirectional_rnn(feature_config=None, vocabulary=None, spec_augment=None, u
 
 
 def deepspeech(feature_config=None, vocabulary=None, spec_augment=None, conv_filters=(256,), conv_kernels=(11,),
-               conv_strides=(2,), units=256, n_layers=3, dropout=0.3, implementation="auto"):
+               conv_strides=(2,), units=256, n_layers=3, dropout=0.3, output_upsample=1, implementation="auto"):
     """DeepSpeech2-style: convolutions with time subsampling (1-D, or 2-D over time and
     frequency when kernels/strides are pairs), ``n_layers`` BiGRU (+ BatchNorm + Dropout),
-    per-frame Dense. See ``asr.models.architectures.deepspeech``."""
+    per-frame Dense (``output_upsample`` logit frames per recurrent frame). See
+    ``asr.models.architectures.deepspeech``."""
     return build_model("deepspeech", feature_config, vocabulary, spec_augment, conv_filters=list(conv_filters),
                        conv_kernels=list(conv_kernels), conv_strides=list(conv_strides), units=units,
-                       n_layers=n_layers, dropout=dropout, implementation=implementation)
+                       n_layers=n_layers, dropout=dropout, output_upsample=output_upsample,
+                       implementation=implementation)
 
 
 __all__ = ["ARCHITECTURES", "AcousticModel", "bidirectional_rnn", "build_model", "cnn_rnn", "deep_rnn",

@@ -7,6 +7,7 @@ input lengths to ``time'``. Keyword arguments are the architecture's hyper-param
 import keras
 
 from asr.errors import ConfigError
+from asr.frames import TimeUpsampling
 from asr.models.blocks import conv_front_end, logits_layer, recurrent_block, time_conv
 
 DEFAULT_UNITS = 200  # the classic AIND-capstone size
@@ -55,7 +56,7 @@ def bidirectional_rnn(x, lengths, vocab_size, units=DEFAULT_UNITS, n_layers=1, d
 
 
 def deepspeech(x, lengths, vocab_size, conv_filters=(256,), conv_kernels=(11,), conv_strides=(2,), units=256,
-               n_layers=3, dropout=0.3, implementation="auto"):
+               n_layers=3, dropout=0.3, output_upsample=1, implementation="auto"):
     """DeepSpeech2-style: convolutions with time subsampling, ``n_layers`` BiGRU (+ BatchNorm
     + Dropout), per-frame Dense.
 
@@ -63,12 +64,15 @@ def deepspeech(x, lengths, vocab_size, conv_filters=(256,), conv_kernels=(11,), 
     (time, frequency) when they are ``[time, freq]`` pairs (DS2's original front end, e.g.
     ``conv_kernels=[[11, 41], [11, 21]], conv_strides=[[2, 2], [1, 2]]``; 2-D layers come
     first). Time padding is "same", so frames out = ceil(frames in / stride).
+    ``output_upsample`` k > 1 splits each recurrent frame into k logit frames (``logits_layer``):
+    CTC at a k-times finer step than the recurrence.
     """
+    upsampling = TimeUpsampling(output_upsample)  # checked before the graph is built
     x, lengths, reductions = conv_front_end(x, lengths, conv_filters, conv_kernels, conv_strides)
     for i in range(1, n_layers + 1):
         x = recurrent_block(x, lengths, units, bidirectional=True, dropout=dropout,
                             implementation=implementation, name=f"bigru_{i}")
-    return logits_layer(x, vocab_size), reductions
+    return logits_layer(x, vocab_size, output_upsample), reductions + ([upsampling] if output_upsample > 1 else [])
 
 
 ARCHITECTURES = {f.__name__: f for f in (simple_rnn, rnn, cnn_rnn, deep_rnn, bidirectional_rnn, deepspeech)}

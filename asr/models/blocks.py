@@ -94,6 +94,15 @@ def recurrent_block(x, lengths, units, bidirectional=False, batch_norm=True, dro
     return x
 
 
-def logits_layer(x, vocab_size):
-    """Per-frame Dense to ``vocab_size`` logits, always float32 (the classic TimeDistributed(Dense))."""
-    return keras.layers.Dense(vocab_size, dtype="float32", name="logits")(x)
+def logits_layer(x, vocab_size, upsample=1):
+    """Per-frame Dense to ``vocab_size`` logits, always float32 (the classic TimeDistributed(Dense)).
+
+    With ``upsample`` k > 1 each frame gives k logit frames in a row (a Dense to k x
+    ``vocab_size``, reshaped to ``(batch, k * time, vocab_size)``): CTC gets k times the frames
+    (room for a blank between the characters of fast speech) at no recurrent cost. Returns the
+    logits; the caller adds ``TimeUpsampling(k)`` to its reductions.
+    """
+    if upsample == 1:
+        return keras.layers.Dense(vocab_size, dtype="float32", name="logits")(x)
+    x = keras.layers.Dense(vocab_size * upsample, dtype="float32", name="logits_upsampled")(x)
+    return keras.layers.Reshape((-1, vocab_size), dtype="float32", name="logits")(x)

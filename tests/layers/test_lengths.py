@@ -67,6 +67,18 @@ def test_conv_output_length_vectorised_and_checked():
         conv_output_length(10, 3, stride=0)
 
 
+def test_time_upsampling_multiplies_lengths_and_round_trips_through_its_dict():
+    from asr.errors import ConfigError
+    from asr.frames import TimeReduction, TimeUpsampling, time_step_from_dict
+
+    assert TimeUpsampling(2)(np.array([0, 5, 51])).tolist() == [0, 10, 102]
+    for step in (TimeUpsampling(3), TimeReduction(5, 2, "same")):
+        assert time_step_from_dict(step.to_dict()) == step
+    for bad in (0, 1.5, "2"):
+        with pytest.raises(ConfigError, match=f"factor={bad!r} must be a positive integer"):
+            TimeUpsampling(bad)
+
+
 def test_conv_output_length_layer_config():
     layer = ConvOutputLength(11, 2, "same", 1, name="lengths")
     check_config_round_trip(layer)
