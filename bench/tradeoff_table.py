@@ -56,10 +56,10 @@ def parse_args(argv=None):
     if args.update is not None:
         if not args.update.is_file():
             p.error(f"--update {args.update}: no such file")
-        marks = [line.strip() for line in args.update.read_text(encoding="utf-8").splitlines()].count
-        if (marks(BEGIN), marks(END)) != (1, 1):
-            p.error(f"--update {args.update}: needs one line {BEGIN} and one line {END}, "
-                    f"found {marks(BEGIN)} and {marks(END)}")
+        try:
+            marker_lines(args.update.read_text(encoding="utf-8").splitlines())
+        except ValueError as error:
+            p.error(f"--update {args.update}: {error}")
     args.results = [pathlib.Path(r) for r in args.results] or sorted((ROOT / "bench" / "results").glob(
         "small_data*.json"))
     for path in args.results:
@@ -166,13 +166,23 @@ def report(paths):
     return "\n\n".join(parts)
 
 
-def replace_between_markers(text, block):
-    """``text`` with the lines between its ``BEGIN`` and ``END`` lines replaced by ``block``."""
-    lines = text.splitlines(keepends=True)
+def marker_lines(lines):
+    """``(begin, end)``: the indices of the ``BEGIN`` and ``END`` lines, or ValueError unless there is
+    one of each, in that order."""
     stripped = [line.strip() for line in lines]
+    found = stripped.count(BEGIN), stripped.count(END)
+    if found != (1, 1):
+        raise ValueError(f"needs one line {BEGIN} and one line {END}, found {found[0]} and {found[1]}")
     begin, end = stripped.index(BEGIN), stripped.index(END)
     if end < begin:
         raise ValueError(f"{END} comes before {BEGIN}")
+    return begin, end
+
+
+def replace_between_markers(text, block):
+    """``text`` with the lines between its ``BEGIN`` and ``END`` lines replaced by ``block``."""
+    lines = text.splitlines(keepends=True)
+    begin, end = marker_lines(lines)
     return "".join(lines[:begin + 1]) + block.rstrip("\n") + "\n" + "".join(lines[end:])
 
 
@@ -180,12 +190,8 @@ def main(argv=None):
     args = parse_args(argv)
     text = report(args.results)
     print(text)
-    if args.update is not None:
-        try:
-            updated = replace_between_markers(args.update.read_text(encoding="utf-8"), text)
-        except ValueError as error:
-            sys.exit(f"--update {args.update}: {error}")
-        write_text_atomic(args.update, updated)
+    if args.update is not None:  # its markers were checked by parse_args
+        write_text_atomic(args.update, replace_between_markers(args.update.read_text(encoding="utf-8"), text))
 
 
 if __name__ == "__main__":
