@@ -13,6 +13,9 @@ hoisted GRU or a narrower recurrence buy more epochs per CPU hour?
         --output bench/results/recipe_step_time_gru.json    # asr.layers.GRU's kernels (JAX), 2 or 3 BiGRU
     python bench/recipe_step_time.py --batch-sizes 8 --units 256,192 --n-layers 2,3 \
         --output bench/results/recipe_step_time_depth.json  # narrower and deeper at the same step time?
+    python bench/recipe_step_time.py --batch-sizes 8 --variant '{}' \
+        --variant '{"conv_strides": [[2, 2], [4, 2]], "output_upsample": 2, "n_layers": 3}' \
+        --output bench/results/recipe_step_time_stride8.json  # the recurrence at 80 ms, CTC at 40 ms
 
 Random features and labels of fixed shape (one compiled shape per batch size); the first step
 compiles and is not timed. Results go to bench/results/recipe_step_time.json (``--output``)
@@ -21,6 +24,7 @@ with the device, versions, date and command.
 
 import argparse
 import itertools
+import json
 import pathlib
 import sys
 import time
@@ -49,6 +53,9 @@ def parse_args(argv=None):
                    "(default: the recipe's)")
     p.add_argument("--units", default="", help="comma-separated BiGRU widths, each timed with every layer count "
                    "(default: the recipe's)")
+    p.add_argument("--variant", action="append", default=[], metavar="JSON",
+                   help="repeatable: a JSON object of model parameters overriding the recipe's (any "
+                        "deepspeech argument, e.g. conv_strides, output_upsample), each timed with every other axis")
     p.add_argument("--smoke", action="store_true", help="batch 2 and 4 x 200 frames, 1 step, a tiny model")
     p.add_argument("--output", help="JSON results (default: bench/results/recipe_step_time.json; smoke: none)")
     args = p.parse_args(argv)
@@ -64,11 +71,23 @@ def parse_args(argv=None):
             setattr(args, axis, [int(n) for n in text.split(",")] if text else [None])
         except ValueError:
             p.error(f"--{axis.replace('_', '-')} {text}: must be comma-separated whole numbers")
+    args.variant = [_variant(p, text) for text in args.variant] or [{}]
     if not set(args.conv_backward) <= {"phase-split", "xla"}:
         p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
     if args.output is None and not args.smoke:
         args.output = str(ROOT / "bench" / "results" / "recipe_step_time.json")
     return args
+
+
+def _variant(parser, text):
+    """One ``--variant``: a JSON object, or a one-line parser error naming it."""
+    try:
+        variant = json.loads(text)
+    except json.JSONDecodeError as error:
+        parser.error(f"--variant {text}: not JSON ({error.msg})")
+    if not isinstance(variant, dict):
+        parser.error(f"--variant {text}: must be a JSON object of model parameters")
+    return variant
 
 
 def step_seconds(model, batch, frames, steps, rng):
@@ -111,8 +130,35 @@ def build(name, params, policy, conv_backward):
 
 
 def _name(row):
-    return (f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} {row['units']} x {row['n_layers']} "
-            f"batch {row['batch_size']}")
+    variant = f" {json.dumps(row['variant'])}" if row["variant"] else ""
+    return (f"{row['dtype_policy']} {row['conv_backward']} gru={row['gru']} {row['units']} x {row['n_layers']}"
+            f"{variant} batch {row['batch_size']}")
+
+
+def time_steps(args, params, rng):
+    """One row per combination of the axes and batch size. Every model is built before any is
+    timed, so a ``--variant`` the model rejects stops the run in one line at once."""
+    from asr.errors import ConfigError
+
+    models = []
+    for policy, conv_backward, gru, variant, units, layers in itertools.product(
+            args.policies, args.conv_backward, args.gru, args.variant, args.units, args.n_layers):
+        variant_params = {**params, **variant}
+        units, layers = units or variant_params["units"], layers or variant_params["n_layers"]
+        try:
+            model = build(RECIPE["model"], {**variant_params, "implementation": gru, "units": units,
+                                            "n_layers": layers}, policy, conv_backward)
+        except (ConfigError, TypeError, ValueError) as error:
+            sys.exit(f"recipe_step_time.py: error: --variant {json.dumps(variant)}: {error}")
+        models.append(({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "variant": variant,
+                        "units": units, "n_layers": layers, "parameters": model.count_params()}, model))
+    rows = []
+    for axes, model in models:
+        for batch in args.batch_sizes:
+            seconds = step_seconds(model, batch, args.frames, args.steps, rng)
+            rows.append({**axes, "batch_size": batch, "frames": args.frames, "step_seconds": round(seconds, 4),
+                         "ms_per_utterance": round(1000 * seconds / batch, 1)})
+    return rows
 
 
 def main(argv=None):
@@ -133,20 +179,7 @@ def main(argv=None):
 
     params = {"conv_filters": [4], "conv_kernels": [[5, 5]], "conv_strides": [[2, 2]], "units": 8,
               "n_layers": 1} if args.smoke else RECIPE["model_params"]
-    rng = np.random.default_rng(0)
-    rows = []
-    for policy in args.policies:
-        for conv_backward, gru, units, layers in itertools.product(args.conv_backward, args.gru, args.units,
-                                                                   args.n_layers):
-            units, layers = units or params["units"], layers or params["n_layers"]
-            model = build(RECIPE["model"], {**params, "implementation": gru, "units": units, "n_layers": layers},
-                          policy, conv_backward)
-            for batch in args.batch_sizes:
-                seconds = step_seconds(model, batch, args.frames, args.steps, rng)
-                rows.append({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "units": units,
-                             "n_layers": layers,
-                             "batch_size": batch, "frames": args.frames, "step_seconds": round(seconds, 4),
-                             "ms_per_utterance": round(1000 * seconds / batch, 1)})
+    rows = time_steps(args, params, np.random.default_rng(0))
     reference = rows[0]["ms_per_utterance"]
     for row in rows:
         row["per_utterance_vs_first"] = round(row["ms_per_utterance"] / reference, 3)

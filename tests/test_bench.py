@@ -124,7 +124,11 @@ def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
 
 @pytest.mark.parametrize("flags, named", [(["--gru", "bogus"], "--gru bogus"),
                                           (["--n-layers", "two"], "--n-layers two"),
-                                          (["--units", "256,wide"], "--units 256,wide")])
+                                          (["--units", "256,wide"], "--units 256,wide"),
+                                          (["--variant", "{bad"], "--variant {bad: not JSON"),
+                                          (["--variant", "[2]"], "--variant [2]: must be a JSON object"),
+                                          (["--variant", "{}", "--variant", '{"bogus": 1}'],
+                                           "--variant {\"bogus\": 1}: bad params")])
 def test_recipe_step_time_names_a_bad_axis_in_one_line(flags, named):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", *flags],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -140,9 +144,25 @@ def test_recipe_step_time_smoke(tmp_path):
     rows = json.loads(output.read_text())["rows"]
     assert [(row["units"], row["n_layers"], row["batch_size"]) for row in rows] == [
         (units, layers, batch) for units in (8, 6) for layers in (1, 2) for batch in (2, 4)]
-    assert rows[0]["per_utterance_vs_first"] == 1.0
+    assert rows[0]["per_utterance_vs_first"] == 1.0 and rows[0]["variant"] == {}
     assert re.search(r"float32 phase-split gru=auto 8 x 1 batch 4 x 200 frames: [\d.]+ s per step, [\d.]+ ms per "
                      r"utterance \([\d.]+x float32 phase-split gru=auto 8 x 1 batch 2\)", result.stdout)
+
+
+def test_recipe_step_time_times_model_variants(tmp_path):
+    """Each --variant overrides the recipe's model parameters: a 4x time stride with 2x upsampled
+    logits has half the recurrent frames, and the row records what was timed."""
+    output = tmp_path / "steps.json"
+    variant = {"conv_strides": [[4, 2]], "output_upsample": 2}
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--variant", "{}",
+                             "--variant", json.dumps(variant), "--n-layers", "1,2", "--output", str(output)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(output.read_text())["rows"]
+    assert [(row["variant"], row["n_layers"], row["batch_size"]) for row in rows] == [
+        (v, layers, batch) for v in ({}, variant) for layers in (1, 2) for batch in (2, 4)]
+    assert rows[0]["parameters"] < rows[2]["parameters"]  # a second recurrent layer
+    assert f"8 x 2 {json.dumps(variant)} batch 4 x 200 frames" in result.stdout
 
 
 def test_recipe_step_time_compares_dtype_policies_conv_gradients_and_gru_kernels(tmp_path):
