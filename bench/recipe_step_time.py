@@ -1,7 +1,7 @@
 """Training-step cost of the LibriSpeech recipe's model at several batch sizes, dtype policies,
-convolution backward passes, GRU kernels and BiGRU widths and depths, per utterance, as a ratio to
-the first in the same process: does a larger batch, bf16, the phase-split convolution gradient, the
-hoisted GRU or a narrower recurrence buy more epochs per CPU hour?
+convolution backward passes, GRU kernels, BiGRU widths and depths and other model variants, per
+utterance, as a ratio to the first in the same process: does a larger batch, bf16, the phase-split
+convolution gradient, the hoisted GRU, a narrower or a coarser recurrence buy more epochs per CPU hour?
 
     python bench/recipe_step_time.py                      # batch 8, 16, 24 x 1280 frames (12.8 s)
     python bench/recipe_step_time.py --batch-sizes 8 --conv-backward xla,phase-split \
