@@ -68,9 +68,12 @@ def parse_args(argv=None):
     for axis in ("n_layers", "units"):
         text = getattr(args, axis)
         try:
-            setattr(args, axis, [int(n) for n in text.split(",")] if text else [None])
+            values = [int(n) for n in text.split(",")] if text else [None]
         except ValueError:
-            p.error(f"--{axis.replace('_', '-')} {text}: must be comma-separated whole numbers")
+            values = [0]
+        if text and min(values) < 1:  # 0 would silently mean "the recipe's"
+            p.error(f"--{axis.replace('_', '-')} {text}: must be comma-separated whole numbers above 0")
+        setattr(args, axis, values)
     args.variant = [_variant(p, text) for text in args.variant] or [{}]
     if not set(args.conv_backward) <= {"phase-split", "xla"}:
         p.error(f"--conv-backward {','.join(args.conv_backward)}: each must be phase-split or xla")
@@ -148,8 +151,9 @@ def time_steps(args, params, rng):
         try:
             model = build(RECIPE["model"], {**variant_params, "implementation": gru, "units": units,
                                             "n_layers": layers}, policy, conv_backward)
-        except (ConfigError, TypeError, ValueError) as error:
-            sys.exit(f"recipe_step_time.py: error: --variant {json.dumps(variant)}: {error}")
+        except (ConfigError, TypeError, ValueError) as error:  # name what was asked for, not a traceback
+            asked = f"--variant {json.dumps(variant)}" if variant else f"--units {units} --n-layers {layers}"
+            sys.exit(f"recipe_step_time.py: error: {asked}: {error}")
         models.append(({"dtype_policy": policy, "conv_backward": conv_backward, "gru": gru, "variant": variant,
                         "units": units, "n_layers": layers, "parameters": model.count_params()}, model))
     rows = []

@@ -125,6 +125,7 @@ def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
 @pytest.mark.parametrize("flags, named", [(["--gru", "bogus"], "--gru bogus"),
                                           (["--n-layers", "two"], "--n-layers two"),
                                           (["--units", "256,wide"], "--units 256,wide"),
+                                          (["--units", "0"], "--units 0: must be comma-separated whole"),
                                           (["--variant", "{bad"], "--variant {bad: not JSON"),
                                           (["--variant", "[2]"], "--variant [2]: must be a JSON object"),
                                           (["--variant", "{}", "--variant", '{"bogus": 1}'],
@@ -150,8 +151,8 @@ def test_recipe_step_time_smoke(tmp_path):
 
 
 def test_recipe_step_time_times_model_variants(tmp_path):
-    """Each --variant overrides the recipe's model parameters: a 4x time stride with 2x upsampled
-    logits has half the recurrent frames, and the row records what was timed."""
+    """Each --variant overrides the recipe's model parameters (here a 4x time stride with 2x
+    upsampled logits), is timed with every other axis, and its row records what was timed."""
     output = tmp_path / "steps.json"
     variant = {"conv_strides": [[4, 2]], "output_upsample": 2}
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_step_time.py"), "--smoke", "--variant", "{}",
