@@ -13,7 +13,9 @@ epochs, wall time (training and the whole fold), dev CER (seen speakers), unseen
 CER/WER (greedy and LM beam), unseen Common Voice voices (cv-corpus-6.1-sample) and LibriVox.
 The target is greedy unseen CER <= 0.30 on
 every fold within 60 minutes per fold on 2 CPU cores; ratios to it are printed. Results go
-to bench/results/small_data.json (``--output``) with the device, versions, date and command.
+to bench/results/small_data.json (``--output``) with the device, versions, date and command, and
+the recipe's defaults of the day (``recipe_defaults``), so what the recorded flags changed stays
+readable after the defaults move on.
 """
 
 import argparse
@@ -143,8 +145,10 @@ def main(argv=None):
     slowest = max(row["fold_minutes"] for row in rows)
     print(f"worst unseen-speaker greedy CER {worst:.3f} = {worst / CER_TARGET:.2f}x the target {CER_TARGET}; "
           f"slowest fold {slowest:.1f} min = {slowest / MINUTES_TARGET:.2f}x the {MINUTES_TARGET:g}-minute budget")
-    result = {"folds": rows, "mean": summary, "recipe_args": recipe_args, "quick": args.quick, "smoke": args.smoke,
-              **machine_facts(backend)}
+    from recipes.librispeech_mini import RECIPE
+
+    result = {"folds": rows, "mean": summary, "recipe_args": recipe_args, "recipe_defaults": RECIPE,
+              "quick": args.quick, "smoke": args.smoke, **machine_facts(backend)}
     write_result(args.output or (None if args.smoke else ROOT / "bench" / "results" / "small_data.json"), result)
     return result
 

@@ -6,20 +6,22 @@
 
 A cell is one ``bench/small_data.py`` result: folds (the held-out speaker) trained with the recipe's
 defaults of the day plus the flags the result records (``recipe_args``, or ``recipe_args_per_fold``).
+Model parameters are compared with the defaults the result records (``recipe_defaults``, since
+2026-12-03), or before that with the model every older result's recipe had (``UNRECORDED_MODEL``).
 Prints a Markdown table, best unseen-speaker greedy CER first within each fold: what changed against
-the recipe, epochs, minutes of audio in the training set, minutes of audio trained on (every epoch's
-draw summed, speed-perturbed copies and sampling weights included: the run's compute in audio,
-recorded since 2026-12-03, "-" before), wall minutes of the whole fold and the CPU that measured
-them (wall minutes compare only on one CPU; epochs and audio trained on across machines), then CER / WER
-per test set, "-" where a result predates the column (Common Voice was scored from 2026-12-01).
-The unseen Common Voice CER says what it is over where the result records it ("0.490 (85)"): a
-run trained on the Kaggle Common Voice set is scored only on the clips whose sentence is not one
-of its transcripts. LM beam WERs marked "*" used the LM of their day (a trigram of the training
-transcripts), not the pruned 4-gram of the shared LM text. Files without per-fold rows (lever
-sweeps of older recipes, kept under their own names) are named below the table as skipped, so
-none is dropped unseen. Below it, LM beam WER fitted against greedy CER over the cells decoded with
-the shared-text LM (one slope, an offset per fold), and the greedy CER that fit says each fold needs
-for issue 28's WER target (0.65) and aim (0.55): what the acoustic model has to reach.
+that day's recipe (its model named where nothing changed), epochs, minutes of audio in the training set,
+minutes of audio trained on (every epoch's draw summed, speed-perturbed copies and sampling weights
+included: the run's compute in audio, recorded since 2026-12-03, "-" before), wall minutes of the whole
+fold and the CPU that measured them (wall minutes compare only on one CPU; epochs and audio trained on
+across machines), then CER / WER per test set, "-" where a result predates the column (Common Voice was
+scored from 2026-12-01). The unseen Common Voice CER says what it is over where the result records it
+("0.490 (85)"): a run trained on the Kaggle Common Voice set is scored only on the clips whose sentence
+is not one of its transcripts. LM beam WERs marked "*" used the LM of their day (a trigram of the
+training transcripts), not the pruned 4-gram of the shared LM text. Files without per-fold rows (lever
+sweeps of older recipes, kept under their own names) are named below the table as skipped, so none is
+dropped unseen. Below it, LM beam WER fitted against greedy CER over the cells decoded with the
+shared-text LM (one slope, an offset per fold), and the greedy CER that fit says each fold needs for
+issue 28's WER target (0.65) and aim (0.55): what the acoustic model has to reach.
 
 ``--update FILE`` puts the same text between FILE's two marker lines (``BEGIN`` and ``END`` below),
 written atomically; the rest of the file is left as it was.
@@ -36,10 +38,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from asr.files import write_text_atomic  # noqa: E402
-from recipes.librispeech_mini import RECIPE  # noqa: E402
 
 IGNORED_FLAGS = {"--cache-dir", "--resume"}  # where features are cached, and resuming an interrupted run
 #                                              (tested to equal an uninterrupted one), change no number
+UNRECORDED_MODEL = {"conv_filters": [16, 16], "conv_kernels": [[5, 11], [5, 11]], "conv_strides": [[2, 2], [2, 2]],
+                    "units": 256, "n_layers": 2, "dropout": 0.3}  # the recipe's model from 2026-11-23 (4c70348) until
+#                                                                    results recorded their defaults (2026-12-03)
 WER_TARGETS = (0.65, 0.55)  # issue 28's LM beam WER target on every fold, and its aim
 BEGIN, END = "<!-- bench/tradeoff_table.py: begin -->", "<!-- bench/tradeoff_table.py: end -->"
 COLUMNS = (("dev_cer", "dev CER"), ("test_cer_greedy", "unseen LS greedy CER"), ("test_wer_greedy", "WER"),
@@ -68,8 +72,9 @@ def parse_args(argv=None):
     return args
 
 
-def changes(recipe_args):
-    """What ``recipe_args`` change against the recipe, short: model parameters that differ, other flags as given."""
+def changes(recipe_args, model=UNRECORDED_MODEL):
+    """What ``recipe_args`` change against the recipe whose model parameters are ``model``, short: model
+    parameters that differ, other flags as given; with no change, the recipe's BiGRU named."""
     words, i, out = list(recipe_args), 0, []
     while i < len(words):
         flag, value = words[i], words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else None
@@ -78,10 +83,10 @@ def changes(recipe_args):
             continue
         if flag == "--model-params" and value is not None:
             params = json.loads(value)
-            out += [f"{k}={v}" for k, v in params.items() if RECIPE["model_params"].get(k) != v]
+            out += [f"{k}={v}" for k, v in params.items() if model.get(k) != v]
         else:
             out.append(flag if value is None else f"{flag} {pathlib.Path(value).name if '/' in value else value}")
-    return " ".join(out) or "the recipe's defaults"
+    return " ".join(out) or f"the recipe's defaults (BiGRU {model['units']} x {model['n_layers']})"
 
 
 def cells(path):
@@ -92,8 +97,9 @@ def cells(path):
         return [], "no per-fold rows"
     per_fold = result.get("recipe_args_per_fold") or [result.get("recipe_args", [])] * len(folds)
     cpu = result.get("cpu") or result.get("device", "?")
+    model = result.get("recipe_defaults", {}).get("model_params", UNRECORDED_MODEL)
     return [{**row, "result": path.name, "date": result.get("date", "?"), "cpu": cpu,
-             "change": changes(args)} for row, args in zip(folds, per_fold)], None
+             "change": changes(args, model)} for row, args in zip(folds, per_fold)], None
 
 
 def fmt(row, key):

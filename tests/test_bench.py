@@ -59,6 +59,8 @@ def test_small_data_bench_smoke(tmp_path):
     (row,) = report["folds"]
     assert row["fold"] == "4088" and row["epochs"] == 1 and row["train_utterances"] == 12
     assert report["recipe_args"][:2] == ["--time-budget", "30"]  # recorded, so the trade-off table names it
+    recipe = load_script(ROOT / "recipes" / "librispeech_mini.py").RECIPE  # what the flags changed against:
+    assert report["recipe_defaults"] == json.loads(json.dumps(recipe))  # the recipe's defaults of the day
     history = json.loads((tmp_path / "runs" / "4088" / "history.json").read_text())
     assert history["planned_epochs"] == [1]  # the recipe ran under that budget
     assert {"dev_cer", "test_cer_greedy", "test_wer_beam", "librivox_cer", "cv_cer_greedy", "cv_wer_beam",
@@ -276,6 +278,22 @@ def test_tradeoff_table_rewrites_only_the_text_between_its_markers(tmp_path):
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 2 and "found 0 and 0" in result.stderr and "Traceback" not in result.stderr
     assert doc.read_text() == "no markers\n"
+
+
+def test_tradeoff_table_names_changes_against_the_defaults_each_result_records(tmp_path):
+    table = load_script(ROOT / "bench" / "tradeoff_table.py")
+    deep = {**table.UNRECORDED_MODEL, "units": 192, "n_layers": 3}
+    row = {"fold": "4406", "test_cer_greedy": 0.4}
+    for name, recorded, args in [("old", None, ["--model-params", json.dumps(deep)]),
+                                 ("new", {"model_params": deep}, []),
+                                 ("back", {"model_params": deep}, ["--model-params", json.dumps(
+                                     table.UNRECORDED_MODEL)])]:
+        cell = {"recipe_args": args, "folds": [row], **({"recipe_defaults": recorded} if recorded else {})}
+        (tmp_path / f"small_data_{name}.json").write_text(json.dumps(cell))
+    changes = {path.stem: table.cells(path)[0][0]["change"] for path in tmp_path.glob("*.json")}
+    assert changes == {"small_data_old": "units=192 n_layers=3",  # against the model older results ran
+                       "small_data_new": "the recipe's defaults (BiGRU 192 x 3)",  # against the recorded defaults
+                       "small_data_back": "units=256 n_layers=2"}
 
 
 def test_tradeoff_table_fits_lm_wer_to_greedy_cer_per_fold():
