@@ -126,6 +126,7 @@ def main(argv=None):
     args = parse_args(argv)
     from asr.keras_backend import choose_backend
     from asr.paths import default_data_dir
+    from recipes.librispeech_mini import RECIPE  # the defaults the folds' recipe processes start from
 
     backend = choose_backend()  # the recipe's backend, for the record (it runs in its own process)
 
@@ -145,8 +146,6 @@ def main(argv=None):
     slowest = max(row["fold_minutes"] for row in rows)
     print(f"worst unseen-speaker greedy CER {worst:.3f} = {worst / CER_TARGET:.2f}x the target {CER_TARGET}; "
           f"slowest fold {slowest:.1f} min = {slowest / MINUTES_TARGET:.2f}x the {MINUTES_TARGET:g}-minute budget")
-    from recipes.librispeech_mini import RECIPE
-
     result = {"folds": rows, "mean": summary, "recipe_args": recipe_args, "recipe_defaults": RECIPE,
               "quick": args.quick, "smoke": args.smoke, **machine_facts(backend)}
     write_result(args.output or (None if args.smoke else ROOT / "bench" / "results" / "small_data.json"), result)

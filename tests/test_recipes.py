@@ -156,8 +156,10 @@ def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
 def test_librispeech_mini_presets_set_the_base_and_flags_still_win():
     module = load_script(ROOT / "recipes" / "librispeech_mini.py")
     hour, long = module.parse_args([])[1], module.parse_args(["--preset", "long"])[1]
-    assert hour.model_params["n_layers"] == 2 and hour.time_budget == 55.0
-    assert long.model_params == {**hour.model_params, "n_layers": 3} and (long.epochs, long.time_budget) == (17, 140)
+    assert (hour.model_params["units"], hour.model_params["n_layers"], hour.epochs, hour.time_budget) == (
+        192, 3, 17, 55.0)
+    assert long.model_params == {**hour.model_params, "units": 256, "n_layers": 3}  # only the BiGRU differs
+    assert (long.epochs, long.time_budget) == (17, 140)
     assert long.output_dir != hour.output_dir  # the long run never lands in (and is never refused by) the hour's
     mine = module.parse_args(["--preset", "long", "--epochs", "5", "--output-dir", "runs/x"])[1]
     assert (mine.epochs, mine.output_dir, mine.model_params["n_layers"]) == (5, "runs/x", 3)
