@@ -72,7 +72,7 @@ def parse_args(argv=None):
     return args
 
 
-def changes(recipe_args, model=UNRECORDED_MODEL):
+def changes(recipe_args, model):
     """What ``recipe_args`` change against the recipe whose model parameters are ``model``, short: model
     parameters that differ, other flags as given; with no change, the recipe's BiGRU named."""
     words, i, out = list(recipe_args), 0, []
