@@ -4,7 +4,6 @@ evaluate it with greedy and LM beam-search decoding, and write everything to one
     python recipes/librispeech_mini.py                       # downloads Mini LibriSpeech (~460 MB)
     python recipes/librispeech_mini.py --data-dir ../shared/data/librispeech-sample \
         --extra-train-dir ../shared/data/librispeech-voices --test-speaker 4088
-    python recipes/librispeech_mini.py --preset long ...     # BiGRU 256 x 3, 17 epochs (~85 min on 2 cores)
 
 Splits: with train-clean-5 and dev-clean-2 in --data-dir (or downloaded), those; otherwise
 --test-speaker (or --test-speakers drawn at random) is held out as an unseen-speaker test set
@@ -38,27 +37,18 @@ from asr.keras_backend import choose_backend  # noqa: E402
 
 RECIPE = dict(  # the small-data configuration (docs/results.md: chosen by speaker-disjoint experiments): a small 2-D
     # conv front end (16 filters, 5 x 11 time x mel kernels, stride 2 x 2 twice: 4x fewer recurrent steps) and
-    # BiGRU 192 x 3: on folds 4088 / 4406 / 5652 unseen-speaker CER 0.383 / 0.399 / 0.348 against BiGRU 256 x 2's
-    # 0.401 / 0.408 / 0.369 (20 epochs), in 17 epochs of ~96 min of audio x 3 speeds: 36-37 minutes for the whole
-    # command on 2 AMD EPYC cores (docs/results.md: measured); peak learning rate 2e-3: better than 1e-3 on all
-    # three folds (unseen CER 0.404 -> 0.393 on average, BiGRU 256 x 2)
+    # BiGRU 192 x 4: on folds 4088 / 4406 / 5652 unseen-speaker CER 0.371 / 0.386 / 0.344 against BiGRU 192 x 3's
+    # 0.383 / 0.399 / 0.348 and 256 x 2's 0.401 / 0.408 / 0.369 (20 epochs), in 17 epochs of ~96 min of audio x 3
+    # speeds: 48-52 minutes for the whole command on 2 AMD EPYC cores (docs/results.md: measured); peak
+    # learning rate 2e-3: better than 1e-3 on all three folds (unseen CER 0.404 -> 0.393 on average, BiGRU 256 x 2)
     output_dir="runs/librispeech_mini", model="deepspeech", features="log_mel", epochs=17, batch_size=8,
     learning_rate=2e-3, model_params={"conv_filters": [16, 16], "conv_kernels": [[5, 11], [5, 11]],
-                                      "conv_strides": [[2, 2], [2, 2]], "units": 192, "n_layers": 3, "dropout": 0.3},
+                                      "conv_strides": [[2, 2], [2, 2]], "units": 192, "n_layers": 4, "dropout": 0.3},
     spec_augment={"freq_masks": 2, "freq_mask_width": 15, "time_masks": 5, "time_mask_ratio": 0.05},
     speed_perturb=(0.9, 1.0, 1.1), time_budget=55.0)
 # time_budget: the hour less ~5 minutes for features, the LM and scoring (0.8-2.3 minutes on fold 4406 with cached
 # features). Where 17 epochs do not fit (a CPU ~1.5x slower), fewer are trained and the learning-rate decay still
 # ends with the last of them (asr.callbacks.TimeBudget).
-PRESETS = {  # --preset: the recipe's configuration; flags given beside it still win
-    "hour": {},  # RECIPE: within an hour on 2 CPU cores
-    # BiGRU 256 x 3, 17 epochs: 85 minutes per fold on 2 AMD EPYC cores; unseen-speaker greedy CER 0.383 / 0.395 /
-    # 0.351 on folds 4088 / 4406 / 5652 against the hour's 0.383 / 0.399 / 0.348, LM beam WER 0.683 / 0.707 / 0.658
-    # against 0.712 / 0.719 / 0.644 (docs/results.md); the budget (<= 150 minutes per command) shortens it on a
-    # slower CPU
-    "long": dict(output_dir="runs/librispeech_mini_long", epochs=17, time_budget=140.0,
-                 model_params={**RECIPE["model_params"], "units": 256, "n_layers": 3}),
-}
 NO_AUGMENTATION = dict(spec_augment={}, speed_perturb=(), gain_db=0.0, noise_prob=0.0)
 DEFAULT_EXTRA_TEST = "commonvoice-en/cv-corpus-6.1-sample"  # unseen voices of another corpus, read speech
 LM_ORDER = 4  # docs/results.md (bench/lm_decoding.py): the pruned 4-gram decodes as well as the 3-gram (11.5 MB)
@@ -91,15 +81,9 @@ def parse_args(argv=None):
     p.add_argument("--compare-baseline", action="store_true", help="also train without augmentation")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
     p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
-    hour, long = (RECIPE["model_params"], RECIPE["time_budget"]), PRESETS["long"]
-    p.add_argument("--preset", choices=tuple(PRESETS), default="hour",
-                   help=f"hour: BiGRU {hour[0]['units']} x {hour[0]['n_layers']} within {hour[1]:g} training "
-                        f"minutes (default); long: BiGRU {long['model_params']['units']} x "
-                        f"{long['model_params']['n_layers']}, {long['epochs']} epochs (~85 minutes on 2 CPU cores, "
-                        f"at most {long['time_budget']:g}), into {long['output_dir']}; flags given beside it win")
     add_dataclass_arguments(p, TrainConfig)
     args = p.parse_args(argv)
-    return args, dataclass_from_args(TrainConfig, args, TrainConfig(**{**RECIPE, **PRESETS[args.preset]}))
+    return args, dataclass_from_args(TrainConfig, args, TrainConfig(**RECIPE))
 
 
 def make_splits(args, config):

@@ -153,16 +153,15 @@ def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
     assert "voices" not in report["model"] and report["model"]["voices_seen_sentences"]["greedy"]["utterances"] == 2
 
 
-def test_librispeech_mini_presets_set_the_base_and_flags_still_win():
+def test_librispeech_mini_defaults_are_the_recipe_and_flags_still_win():
     module = load_script(ROOT / "recipes" / "librispeech_mini.py")
-    hour, long = module.parse_args([])[1], module.parse_args(["--preset", "long"])[1]
+    hour = module.parse_args([])[1]
     assert (hour.model_params["units"], hour.model_params["n_layers"], hour.epochs, hour.time_budget) == (
-        192, 3, 17, 55.0)
-    assert long.model_params == {**hour.model_params, "units": 256, "n_layers": 3}  # only the BiGRU differs
-    assert (long.epochs, long.time_budget) == (17, 140)
-    assert long.output_dir != hour.output_dir  # the long run never lands in (and is never refused by) the hour's
-    mine = module.parse_args(["--preset", "long", "--epochs", "5", "--output-dir", "runs/x"])[1]
-    assert (mine.epochs, mine.output_dir, mine.model_params["n_layers"]) == (5, "runs/x", 3)
+        192, 4, 17, 55.0)
+    assert hour.model_params == module.RECIPE["model_params"]
+    mine = module.parse_args(["--epochs", "5", "--output-dir", "runs/x", "--model-params", '{"n_layers": 2}'])[1]
+    assert (mine.epochs, mine.output_dir, mine.model_params) == (5, "runs/x", {"n_layers": 2})
+    assert (mine.learning_rate, mine.speed_perturb) == (hour.learning_rate, hour.speed_perturb)  # the rest: RECIPE's
 
 
 def test_librispeech_mini_counts_audio_trained_on_only_when_every_epoch_recorded_it():
