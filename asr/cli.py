@@ -28,12 +28,20 @@ def _float_tuple(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
-def add_dataclass_arguments(parser, cls):
-    """One ``--field-name`` flag per dataclass field; defaults are left to the dataclass."""
+def add_dataclass_arguments(parser, cls, defaults=None):
+    """One ``--field-name`` flag per dataclass field; defaults are left to the dataclass, or to
+    ``defaults`` (an instance of ``cls``: a recipe's own configuration), which the help then shows."""
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         flag, kind = "--" + field.name.replace("_", "-"), hints[field.name]
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        if defaults is not None:
+            default = getattr(defaults, field.name)
+        else:
+            default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        if kind is dict:  # as the flag takes it
+            default = json.dumps(default)
+        elif kind is tuple:
+            default = ",".join(f"{value:g}" for value in default) or '""'  # empty: --flag ""
         help_text = f"{field.metadata.get('help', '')} (default: {default})"
         if field.metadata.get("sources"):  # repeatable; the values are joined with commas
             parser.add_argument(flag, action="append", default=None, metavar="PATH", help=help_text)

@@ -82,9 +82,10 @@ def parse_args(argv=None):
     p.add_argument("--compare-baseline", action="store_true", help="also train without augmentation")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
     p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
-    add_dataclass_arguments(p, TrainConfig)
+    recipe = TrainConfig(**RECIPE)
+    add_dataclass_arguments(p, TrainConfig, recipe)
     args = p.parse_args(argv)
-    return args, dataclass_from_args(TrainConfig, args, TrainConfig(**RECIPE))
+    return args, dataclass_from_args(TrainConfig, args, recipe)
 
 
 def make_splits(args, config):

@@ -36,9 +36,10 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", help="FSDD root or its recordings/ folder (default: $ASR_DATA_DIR/fsdd)")
     p.add_argument("--limit", type=int, help="use only about this many recordings, spread evenly (smoke runs)")
     p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
-    add_dataclass_arguments(p, TrainConfig)
+    recipe = TrainConfig(**RECIPE)
+    add_dataclass_arguments(p, TrainConfig, recipe)
     args = p.parse_args(argv)
-    return args, dataclass_from_args(TrainConfig, args, TrainConfig(**RECIPE))
+    return args, dataclass_from_args(TrainConfig, args, recipe)
 
 
 def word_accuracy(references, hypotheses):

@@ -164,6 +164,20 @@ def test_librispeech_mini_defaults_are_the_recipe_and_flags_still_win():
     assert (mine.learning_rate, mine.speed_perturb) == (hour.learning_rate, hour.speed_perturb)  # the rest: RECIPE's
 
 
+def test_recipe_help_shows_the_recipe_defaults_not_the_library_ones(capsys):
+    for script in ("librispeech_mini.py", "spoken_digits.py"):
+        module = load_script(ROOT / "recipes" / script)
+        with pytest.raises(SystemExit):
+            module.parse_args(["--help"])
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines; the last
+        # occurrence of each flag is its help entry (the first, the usage line)
+        recipe = module.parse_args([])[1]
+        assert f"(default: {recipe.batch_size})" in text.split("--batch-size BATCH_SIZE")[-1][:80]
+        assert f"(default: {recipe.learning_rate})" in text.split("--learning-rate LEARNING_RATE")[-1][:80]
+        assert f"(default: {recipe.epochs})" in text.split("--epochs EPOCHS")[-1][:120]
+        assert f"(default: {json.dumps(recipe.model_params)})" in text  # as --model-params takes it
+
+
 def test_librispeech_mini_counts_audio_trained_on_only_when_every_epoch_recorded_it():
     trained_minutes = load_script(ROOT / "recipes" / "librispeech_mini.py").trained_minutes
     assert trained_minutes({"loss": [9.0, 8.0], "audio_seconds": [60.0, 120.0]}, "audio_seconds") == 3.0
