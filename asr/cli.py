@@ -42,7 +42,8 @@ def add_dataclass_arguments(parser, cls, defaults=None):
             default = json.dumps(default)
         elif kind is tuple:
             default = ",".join(f"{value:g}" for value in default) or '""'  # empty: --flag ""
-        help_text = f"{field.metadata.get('help', '')} (default: {default})"
+        shown = str(default).replace("%", "%%")  # argparse %-formats help texts
+        help_text = f"{field.metadata.get('help', '')} (default: {shown})"
         if field.metadata.get("sources"):  # repeatable; the values are joined with commas
             parser.add_argument(flag, action="append", default=None, metavar="PATH", help=help_text)
         elif kind is bool:

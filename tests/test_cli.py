@@ -109,3 +109,17 @@ def test_evaluate_counts_what_the_reader_skipped_and_checks_outputs_first(small_
     assert plot.returncode == 2 and "--alignment-plot" in plot.stderr and "must end in one of" in plot.stderr
     folder_out = asr("evaluate", small_model_path, folder, "--output", tmp_path)
     assert folder_out.returncode == 2 and "is a folder, not a file" in folder_out.stderr
+
+
+def test_config_flags_help_shows_given_defaults_as_the_flags_take_them():
+    import argparse
+
+    from asr.cli import add_dataclass_arguments
+    from asr.config import TrainConfig
+
+    parser = argparse.ArgumentParser()
+    mine = TrainConfig(output_dir="runs/50%", speed_perturb=(0.9, 1.0), model_params={"units": 64})
+    add_dataclass_arguments(parser, TrainConfig, mine)
+    text = " ".join(parser.format_help().split())  # a "%" in a value does not break argparse's formatting
+    assert "(default: runs/50%)" in text and "(default: 0.9,1)" in text and '(default: {"units": 64})' in text
+    assert parser.parse_args(["--speed-perturb", "0.9,1"]).speed_perturb == (0.9, 1.0)  # what the help shows parses
