@@ -31,13 +31,10 @@ def _float_tuple(text):
 def add_dataclass_arguments(parser, cls, defaults=None):
     """One ``--field-name`` flag per dataclass field; defaults are left to the dataclass, or to
     ``defaults`` (an instance of ``cls``: a recipe's own configuration), which the help then shows."""
-    hints = typing.get_type_hints(cls)
+    hints, defaults = typing.get_type_hints(cls), defaults if defaults is not None else cls()
     for field in dataclasses.fields(cls):
         flag, kind = "--" + field.name.replace("_", "-"), hints[field.name]
-        if defaults is not None:
-            default = getattr(defaults, field.name)
-        else:
-            default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        default = getattr(defaults, field.name)
         if kind is dict:  # as the flag takes it
             default = json.dumps(default)
         elif kind is tuple:
