@@ -73,6 +73,9 @@ class TrainConfig:
     model_params: dict = option(None, "architecture hyper-parameters as JSON", factory=dict)
     utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "
                                          "(each utterance's own mean removed) | mean_std")
+    intermediate_ctc: float = option(0.0, "weight w of an intermediate CTC loss on the middle recurrent block "
+                                          "through the shared logits layer: loss = (1 - w) CTC + w CTC(middle); "
+                                          "training only (0: off; 0.3 is usual)")
     features: str = option("log_mel", "spectrogram | mfcc | log_mel")
     n_mels: int = option(0, "mel filters of log_mel and mfcc features (0: the kind's default, 80 and 26)")
     epochs: int = option(20, "training epochs")
@@ -135,6 +138,9 @@ class TrainConfig:
         self.feature_config()  # validates the kind and n_mels
         if self.utterance_norm not in ("none", "mean", "mean_std"):
             raise ConfigError(f"TrainConfig utterance_norm={self.utterance_norm!r} must be none, mean or mean_std")
+        if not 0 <= self.intermediate_ctc < 1:
+            raise ConfigError(f"TrainConfig intermediate_ctc={self.intermediate_ctc!r} must be a loss weight in [0, 1) "
+                              "(0: off)")
         object.__setattr__(self, "devices", check_devices_flag(self.devices))
         for name in ("speed_perturb", "noise_snr_db", "train_weights"):  # JSON gives lists
             object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))

@@ -75,7 +75,8 @@ def _build(config, feature_config):
         keras.config.set_dtype_policy("mixed_bfloat16")
     try:
         return build_model(config.model, feature_config, spec_augment=config.spec_augment or None,
-                           utterance_norm=config.utterance_norm, **config.model_params)
+                           utterance_norm=config.utterance_norm, intermediate_ctc=config.intermediate_ctc,
+                           **config.model_params)
     finally:
         keras.config.set_dtype_policy("float32")
 

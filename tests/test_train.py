@@ -237,6 +237,10 @@ def test_train_config_validation():
     with pytest.raises(ValueError, match="n_mels=-3"):
         TrainConfig(n_mels=-3)
     assert TrainConfig(n_mels=40).feature_config().n_features == 40
+    with pytest.raises(ValueError, match="intermediate_ctc=1.0 must be a loss weight in"):
+        TrainConfig(intermediate_ctc=1.0)
+    deep = TrainConfig(model="deep_rnn", model_params={"units": 4, "n_layers": 2}, intermediate_ctc=0.3)
+    assert train_module._build(deep, deep.feature_config()).intermediate_ctc == 0.3
     assert TrainConfig().feature_config().n_features == 80
     with pytest.raises(ValueError, match="train_data is empty"):
         train(TrainConfig(), verbose=0)

@@ -14,12 +14,13 @@ from asr.models.acoustic import AcousticModel, load_model
 from asr.models.architectures import ARCHITECTURES, DEFAULT_FILTERS, DEFAULT_KERNEL, DEFAULT_UNITS
 
 
-def build_model(name, feature_config=None, vocabulary=None, spec_augment=None, utterance_norm="none", **params):
+def build_model(name, feature_config=None, vocabulary=None, spec_augment=None, utterance_norm="none",
+                intermediate_ctc=0.0, **params):
     """Build the acoustic model ``name`` (see ``ARCHITECTURES``) with hyper-parameters ``params``
-    (SpecAugment arguments ``spec_augment``, a dict, for training; ``utterance_norm`` as in
-    ``AcousticModel``)."""
+    (SpecAugment arguments ``spec_augment``, a dict, for training; ``utterance_norm`` and
+    ``intermediate_ctc`` as in ``AcousticModel``)."""
     return AcousticModel(name, params, vocabulary=vocabulary, feature_config=feature_config,
-                         spec_augment=spec_augment, utterance_norm=utterance_norm)
+                         spec_augment=spec_augment, utterance_norm=utterance_norm, intermediate_ctc=intermediate_ctc)
 
 
 def simple_rnn(feature_config=None, vocabulary=None, spec_augment=None, implementation="auto"):

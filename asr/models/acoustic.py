@@ -5,6 +5,11 @@ Inputs: ``{"features": (batch, time, n_features) float32, "feature_lengths": (ba
 Output: logits ``(batch, time', vocab_size)`` float32 (softmax only in decoding), with
 ``time' = model.output_lengths(time)``. The whole model saves to one ``.keras`` file that
 reloads under ``safe_mode=True`` once ``asr.models`` is imported (``asr.load_model`` does it).
+
+Intermediate CTC (Lee & Watanabe, 2021, "Intermediate loss regularization for CTC-based speech
+recognition"): with ``intermediate_ctc`` w > 0 the middle recurrent block's output also goes
+through the (shared) logits layer and the training loss is ``(1 - w) CTC(final) + w CTC(middle)``.
+Only training sees the second output; inference, saving and export are unchanged.
 """
 
 import os
@@ -17,7 +22,7 @@ from asr import optim  # noqa: F401  (registers the LR schedule that checkpoints
 from asr.ctc import ctc_loss
 from asr.errors import ConfigError, CorruptFileError
 from asr.features import FeatureConfig
-from asr.layers import FeatureNormalization, SpecAugment
+from asr.layers import GRU, FeatureNormalization, SpecAugment
 from asr.models.architectures import ARCHITECTURES
 from asr.text import Vocabulary
 
@@ -35,12 +40,17 @@ class AcousticModel(keras.Model):
             active only in training.
         utterance_norm: per-utterance normalisation after the global statistics, ``"none"``,
             ``"mean"`` or ``"mean_std"`` (``asr.layers.FeatureNormalization(per_utterance=...)``).
+        intermediate_ctc: weight w in [0, 1) of the intermediate CTC loss on the middle recurrent
+            block (0: off); needs two or more recurrent blocks and a Dense logits layer.
     """
 
     def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
-                 spec_augment=None, utterance_norm="none", **kwargs):
+                 spec_augment=None, utterance_norm="none", intermediate_ctc=0.0, **kwargs):
         if architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
+        if isinstance(intermediate_ctc, bool) or not isinstance(intermediate_ctc, (int, float)) \
+                or not 0 <= intermediate_ctc < 1:
+            raise ConfigError(f"intermediate_ctc={intermediate_ctc!r} must be a loss weight in [0, 1) (0: off)")
         params = dict(params or {})
         if isinstance(vocabulary, dict):
             vocabulary = Vocabulary.from_config(vocabulary)
@@ -62,13 +72,45 @@ class AcousticModel(keras.Model):
         except TypeError as error:
             raise ConfigError(f"bad params for architecture {architecture!r}: {error}") from None
         kwargs.setdefault("name", architecture)
-        super().__init__(inputs={"features": features, "feature_lengths": feature_lengths}, outputs=logits,
-                         **kwargs)
+        inputs = {"features": features, "feature_lengths": feature_lengths}
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self.architecture, self.params = architecture, params
         self.vocabulary, self.feature_config = vocabulary, feature_config
         self.spec_augment = dict(spec_augment) if spec_augment else None
         self.utterance_norm = utterance_norm
         self.reductions = tuple(reductions)
+        self.intermediate_ctc = float(intermediate_ctc)
+        # A function, not a tracked attribute: the training view shares every layer and weight, and
+        # the saved file holds each weight once.
+        self._training_outputs = None
+        if intermediate_ctc:
+            training_view = keras.Model(inputs, [logits, self._intermediate_logits()], name=f"{self.name}_training")
+            self._training_outputs = lambda inputs: training_view(inputs, training=True)
+
+    def _intermediate_logits(self):
+        """The middle recurrent block's output through the logits layer(s): ``(batch, time', vocab)``."""
+        blocks = [layer.name for layer in self.layers if isinstance(layer, GRU)]
+        if len(blocks) < 2:
+            raise ConfigError(f"intermediate_ctc={self.intermediate_ctc} needs two or more recurrent blocks; "
+                              f"{self.architecture} with {self.params} has {len(blocks)}")
+        middle = blocks[(len(blocks) - 1) // 2]
+        block_output = [layer for layer in self.layers if layer.name == middle or layer.name.startswith(middle + "_")]
+        x = block_output[-1].output  # after the block's BatchNorm / Dropout
+        head = [layer for layer in self.layers if layer.name in ("logits_upsampled", "logits")]
+        if not isinstance(head[0], keras.layers.Dense):
+            raise ConfigError(f"intermediate_ctc needs a Dense logits layer; {self.architecture} has none")
+        if x.shape[-1] != head[0].kernel.shape[0]:
+            raise ConfigError(f"intermediate_ctc: block {middle!r} gives {x.shape[-1]} channels, the logits layer "
+                              f"takes {head[0].kernel.shape[0]}")
+        for layer in head:
+            x = layer(x)
+        return x
+
+    def call(self, inputs, training=None, mask=None):
+        """Logits; in training with ``intermediate_ctc``, ``(logits, intermediate logits)``."""
+        if training and self._training_outputs is not None:
+            return self._training_outputs(inputs)
+        return super().call(inputs, training=training, mask=mask)
 
     def output_lengths(self, lengths):
         """Logit frames for ``lengths`` input frames (int, NumPy array or tensor)."""
@@ -81,9 +123,18 @@ class AcousticModel(keras.Model):
         self.get_layer("normalize").set_normalization(mean, std)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Mean per-utterance CTC loss with true lengths, plus any weight regularisation."""
+        """Mean per-utterance CTC loss with true lengths (mixed with the intermediate CTC loss when
+        ``y_pred`` is the training pair), plus any weight regularisation."""
         logit_lengths = self.output_lengths(ops.cast(x["feature_lengths"], "int32"))
-        loss = ops.mean(ctc_loss(y["labels"], y_pred, y["label_lengths"], logit_lengths))
+
+        def ctc(logits):
+            return ops.mean(ctc_loss(y["labels"], logits, y["label_lengths"], logit_lengths))
+
+        if isinstance(y_pred, (list, tuple)):
+            final, intermediate = y_pred
+            loss = (1 - self.intermediate_ctc) * ctc(final) + self.intermediate_ctc * ctc(intermediate)
+        else:
+            loss = ctc(y_pred)
         if self.losses:
             loss = loss + ops.cast(ops.sum(self.losses), loss.dtype)
         return loss
@@ -92,7 +143,7 @@ class AcousticModel(keras.Model):
         return {"architecture": self.architecture, "params": self.params,
                 "vocabulary": self.vocabulary.get_config(), "feature_config": self.feature_config.to_dict(),
                 "spec_augment": self.spec_augment, "utterance_norm": self.utterance_norm,
-                "name": self.name, "trainable": self.trainable}
+                "intermediate_ctc": self.intermediate_ctc, "name": self.name, "trainable": self.trainable}
 
     @classmethod
     def from_config(cls, config):

@@ -117,3 +117,42 @@ def test_mixed_precision_keeps_logits_and_loss_float32():
     history = model.fit(x, y, epochs=1, batch_size=2, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+
+
+def test_intermediate_ctc_adds_the_middle_blocks_loss_in_training_only(tmp_path):
+    params = {**SMALL["deepspeech"], "n_layers": 3, "dropout": 0.0}
+    model = build_model("deepspeech", FeatureConfig("mfcc"), intermediate_ctc=0.3, **params)
+    x, y = batch()
+    logits = model(x)
+    final, intermediate = model(x, training=True)
+    assert logits.shape == final.shape == intermediate.shape == (2, 60, 29)
+    # the middle of three blocks (bigru_2, after its BatchNorm) through the same logits layers
+    hidden = keras.Model(model.inputs, model.get_layer("bigru_2_bn").output)(x, training=True)
+    head = model.get_layer("logits")(model.get_layer("logits_upsampled")(hidden))
+    np.testing.assert_allclose(ops.convert_to_numpy(intermediate), ops.convert_to_numpy(head), rtol=1e-4, atol=1e-4)
+    lengths = model.output_lengths(x["feature_lengths"])
+
+    def ctc(z):
+        return np.mean(ops.convert_to_numpy(ctc_loss(y["labels"], z, y["label_lengths"], lengths)))
+
+    expected = 0.7 * ctc(final) + 0.3 * ctc(intermediate)
+    assert float(model.compute_loss(x, y, (final, intermediate))) == pytest.approx(expected, rel=1e-5)
+    assert float(model.compute_loss(x, y, final)) == pytest.approx(ctc(final), rel=1e-5)  # evaluation: final only
+
+    model.compile(optimizer="adam")
+    assert np.all(np.isfinite(model.fit(x, y, epochs=2, batch_size=2, verbose=0).history["loss"]))
+    plain = build_model("deepspeech", FeatureConfig("mfcc"), **params)
+    assert len(model.weights) == len(plain.weights)  # one head, shared: nothing extra to save or load
+    model.save(tmp_path / "model.keras")
+    reloaded = load_model(tmp_path / "model.keras")
+    assert reloaded.intermediate_ctc == 0.3 and len(reloaded.weights) == len(model.weights)
+    np.testing.assert_allclose(reloaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-5, atol=1e-5)
+
+
+def test_intermediate_ctc_needs_a_middle_block_and_a_weight_below_one():
+    with pytest.raises(ValueError, match="intermediate_ctc=0.3 needs two or more recurrent blocks; cnn_rnn"):
+        build_model("cnn_rnn", FeatureConfig("mfcc"), intermediate_ctc=0.3, **SMALL["cnn_rnn"])
+    for weight in (1.0, -0.1, True, "0.3"):
+        with pytest.raises(ValueError, match=f"intermediate_ctc={weight!r} must be a loss weight in"):
+            build_model("deep_rnn", FeatureConfig("mfcc"), intermediate_ctc=weight, units=4)
+    assert build_model("deep_rnn", FeatureConfig("mfcc"), units=4).intermediate_ctc == 0.0
