@@ -156,8 +156,8 @@ def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
 def test_librispeech_mini_defaults_are_the_recipe_and_flags_still_win():
     module = load_script(ROOT / "recipes" / "librispeech_mini.py")
     hour = module.parse_args([])[1]
-    assert (hour.model_params["units"], hour.model_params["n_layers"], hour.epochs, hour.time_budget) == (
-        192, 4, 17, 55.0)
+    assert (hour.model_params["units"], hour.model_params["n_layers"], hour.model_params["dropout"], hour.epochs,
+            hour.time_budget) == (192, 4, 0.2, 17, 55.0)
     assert hour.model_params == module.RECIPE["model_params"]
     mine = module.parse_args(["--epochs", "5", "--output-dir", "runs/x", "--model-params", '{"n_layers": 2}'])[1]
     assert (mine.epochs, mine.output_dir, mine.model_params) == (5, "runs/x", {"n_layers": 2})
