@@ -41,7 +41,7 @@ class AcousticModel(keras.Model):
         utterance_norm: per-utterance normalisation after the global statistics, ``"none"``,
             ``"mean"`` or ``"mean_std"`` (``asr.layers.FeatureNormalization(per_utterance=...)``).
         intermediate_ctc: weight w in [0, 1) of the intermediate CTC loss on the middle recurrent
-            block (0: off); needs two or more recurrent blocks and a Dense logits layer.
+            block (0: off); needs two or more recurrent blocks.
     """
 
     def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
@@ -96,14 +96,9 @@ class AcousticModel(keras.Model):
         middle = blocks[(len(blocks) - 1) // 2]
         block_output = [layer for layer in self.layers if layer.name == middle or layer.name.startswith(middle + "_")]
         x = block_output[-1].output  # after the block's BatchNorm / Dropout
-        head = [layer for layer in self.layers if layer.name in ("logits_upsampled", "logits")]
-        if not isinstance(head[0], keras.layers.Dense):
-            raise ConfigError(f"intermediate_ctc needs a Dense logits layer; {self.architecture} has none")
-        if x.shape[-1] != head[0].kernel.shape[0]:
-            raise ConfigError(f"intermediate_ctc: block {middle!r} gives {x.shape[-1]} channels, the logits layer "
-                              f"takes {head[0].kernel.shape[0]}")
-        for layer in head:
-            x = layer(x)
+        for layer in self.layers:  # every architecture with two blocks ends in the same-width Dense head
+            if layer.name in ("logits_upsampled", "logits"):
+                x = layer(x)
         return x
 
     def call(self, inputs, training=None, mask=None):
