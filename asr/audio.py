@@ -29,8 +29,40 @@ MAX_ABS_SAMPLE = 256.0  # float audio is nominally within [-1, 1]; 2**8 x full s
 #                         (e.g. a float file written without scaling), so it is refused, not decoded
 
 
+# The fewest bytes a second of audio takes in each container at any real bitrate, so that a header's
+# claimed length is checked against the file's size before anything is decoded (libsndfile decodes a
+# forged MP3 Xing or Ogg granule count to hours of silence). MP3: 8 kbit/s is the lowest bitrate the
+# standard has, every frame present (1000 B/s; half of it as margin). Ogg Opus/Vorbis: 6 kbit/s is
+# Opus' lowest, but silence with DTX or Vorbis' floor-only packets take less: 100 B/s. FLAC and other
+# lossless formats: a block of digital silence is ~12 bytes per up to 4,096 samples: 8 B/s.
+MIN_BYTES_PER_SECOND = {"MP3": 500, "OGG": 100}
+MIN_BYTES_PER_SECOND_OTHER = 8
+HEADER_SLACK_SECONDS = 1.0  # a header may claim this much more than the size bound (a short clip's headers)
+
+
 class AudioError(AsrError, ValueError):
     """A file that cannot be used as audio (missing, corrupt, empty, non-finite)."""
+
+
+class HeaderMismatch(AudioError):
+    """A header that claims more audio than the file's size can hold at any real bitrate:
+    ``claimed`` and ``possible`` seconds."""
+
+    def __init__(self, path, claimed, possible, size):
+        self.claimed, self.possible = claimed, possible
+        super().__init__(f"audio file {path!r}: its header claims {claimed:,.1f} s, but its {size:,} bytes hold at "
+                         f"most {possible:,.1f} s at any real bitrate (a damaged or forged header)")
+
+
+def check_claimed_length(path, info):
+    """``AudioError`` (``HeaderMismatch``) when ``info`` (``soundfile.info``) claims more audio
+    than ``path``'s size can hold; the claimed seconds otherwise."""
+    claimed = info.frames / info.samplerate
+    size = os.path.getsize(path)
+    possible = size / MIN_BYTES_PER_SECOND.get(info.format, MIN_BYTES_PER_SECOND_OTHER)
+    if claimed > possible + HEADER_SLACK_SECONDS:
+        raise HeaderMismatch(path, claimed, possible, size)
+    return claimed
 
 
 def audio_info(path):
@@ -45,7 +77,7 @@ def audio_info(path):
     if info.frames == 0 or info.samplerate <= 0:
         raise AudioError(f"audio file {path!r} is empty (0 samples)")
     _check_file_rate(path, info.samplerate)
-    return info.frames / info.samplerate, info.samplerate
+    return check_claimed_length(path, info), info.samplerate
 
 
 def _check_file_rate(path, rate):
@@ -100,6 +132,7 @@ def load_audio(path, sample_rate=SAMPLE_RATE, offset=0.0, duration=None):
         with sf.SoundFile(path) as f:
             file_rate = f.samplerate
             _check_file_rate(path, file_rate)
+            check_claimed_length(path, f)
             start, frames = (0, -1) if whole else segment_frames(path, offset, duration, file_rate, f.frames)
             if start:
                 f.seek(start)
@@ -136,6 +169,7 @@ def stream_audio(path, sample_rate=SAMPLE_RATE):
     try:
         info = sf.info(path)
         _check_file_rate(path, info.samplerate)
+        check_claimed_length(path, info)
         blocks = sf.blocks(path, blocksize=int(BLOCK_SECONDS * info.samplerate), dtype="float32", always_2d=True)
         stream = None if info.samplerate == sample_rate else soxr.ResampleStream(info.samplerate, sample_rate, 1,
                                                                                  dtype="float32",

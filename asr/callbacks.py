@@ -97,13 +97,17 @@ class TimeBudget(keras.callbacks.Callback):
       (an optimiser without it keeps its schedule);
     - when no further epoch fits, training stops (``stopped_after``: that epoch, 0-based).
 
+    With ``plan_schedule=False`` (``stop_after``) it only stops: the schedule keeps its length,
+    planned for all ``epochs``, so a later ``--resume`` continues it.
+
     ``logs["planned_epochs"]`` records each epoch's plan in the history. In a job of several
     processes, process 0's plan is every process' (``topology``).
     """
 
-    def __init__(self, minutes, epochs, steps_per_epoch, topology=None):
+    def __init__(self, minutes, epochs, steps_per_epoch, topology=None, plan_schedule=True):
         super().__init__()
         self.seconds, self.epochs, self.steps_per_epoch = 60.0 * minutes, int(epochs), int(steps_per_epoch)
+        self.plan_schedule = plan_schedule
         self.topology = topology or Topology()
         self.stopped_after = self.planned = None
 
@@ -118,12 +122,12 @@ class TimeBudget(keras.callbacks.Callback):
         per_epoch = max((self.durations[1:] or self.durations)[-RECENT_EPOCHS:])
         more = max(int((self.seconds - (now - self.start)) // max(per_epoch, 1e-9)), 0)
         planned = from_chief(self.topology, min(self.epochs, epoch + 1 + more))
-        if planned != self.planned:
+        if planned != self.planned and self.plan_schedule:
             self.planned = planned
             schedule_steps = getattr(self.model.optimizer, "schedule_steps", None)
             if schedule_steps is not None:
                 schedule_steps.assign(float(planned * self.steps_per_epoch))
-        if logs is not None:
+        if logs is not None and self.plan_schedule:
             logs["planned_epochs"] = planned
         if planned == epoch + 1 < self.epochs and not self.model.stop_training:
             self.stopped_after = epoch

@@ -163,9 +163,14 @@ def make_parser():
     _decoder_arguments(transcribe)
 
     cli_lm.add_parser(sub)
-    export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file")
+    export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file",
+                            description="export a .keras model to one self-contained .onnx file for ONNX Runtime "
+                                        "(asr transcribe model.onnx needs no Keras); the graph matches the model's "
+                                        "text exactly. An existing OUTPUT is refused unless --overwrite; OUTPUT is "
+                                        "written whole or not at all")
     export.add_argument("model", help=".keras model")
     export.add_argument("output", help=".onnx file to write")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
     # the usage line lists the commands; data-download is typed (and documented) as "asr data download"
     sub.metavar = "{" + ",".join(name for name in sub.choices if name != "data-download") + "}"
     return parser
@@ -194,18 +199,37 @@ def run_data(args):
     from asr.corpus import load_sources, write_manifest
     from asr.corpus.summary import format_report, format_total
 
-    manifest = pathlib.Path(args.manifest) if args.manifest else None
+    to_stdout = args.manifest == "-"  # the Unix convention: the manifest on standard output, reports on stderr
+    manifest = pathlib.Path(args.manifest) if args.manifest and not to_stdout else None
     if manifest is not None:
+        outputs.check_outputs_apart({"--manifest": manifest}, {"PATH": [_source_path(s) for s in args.sources]})
         outputs.check_output_file(manifest, args.overwrite, "--manifest")
     entries, reports = load_sources(args.sources, layout=args.layout, max_duration=args.max_duration,
                                     progress=not args.quiet)
+    if manifest is not None:  # and none of the files the readers found inside folders
+        outputs.check_outputs_apart({"--manifest": manifest}, {"PATH": [report.path for report in reports]})
+    shown = sys.stderr if to_stdout else sys.stdout
     if args.json:
-        print(json.dumps([report.to_dict() for report in reports], indent=2))
+        print(json.dumps([report.to_dict() for report in reports], indent=2), file=shown)
     else:
-        print("\n".join([line for report in reports for line in format_report(report)] + [format_total(reports)]))
-    if manifest is not None:
-        write_manifest([{k: v for k, v in e.items() if k != "source"} for e in entries], manifest)
+        print("\n".join([line for report in reports for line in format_report(report)] + [format_total(reports)]),
+              file=shown)
+    rows = [{k: v for k, v in e.items() if k != "source"} for e in entries]
+    if to_stdout:
+        sys.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    elif manifest is not None:
+        write_manifest(rows, manifest)
         print(f"{len(entries)} utterances -> {manifest}", file=sys.stderr)
+
+
+def _source_path(source):
+    """The path of a ``[LAYOUT:]PATH`` source argument."""
+    from asr.corpus.sources import parse_source
+
+    try:
+        return parse_source(source)[1]
+    except AsrError:
+        return source
 
 
 def run_data_download(args):
@@ -262,6 +286,10 @@ def run_evaluate(args):
     check_batch_size(args.batch_size)
     if args.output == "-":  # the Unix convention: standard output
         args.output = None
+    outputs.check_outputs_apart({"--output": args.output, "--alignment-plot": args.alignment_plot},
+                                {"MODEL": [args.model], "DATA": [_source_path(s) for s in args.data]})
+    if args.alignment_plot == "-":
+        raise ConfigError("--alignment-plot '-': a picture does not go to standard output; give it a file")
     if args.output:
         outputs.check_output_file(args.output, args.overwrite, "--output")
     if args.alignment_plot:
@@ -299,9 +327,10 @@ def _render(result, fmt):
 
 
 def run_transcribe(args):
-    """Print (or write) every good result; report each failure as ``path: reason`` on stderr.
-    Returns 1 if any file failed (to read or to write), else 0."""
-    from asr.inference import check_transcribe_options, transcribe
+    """Print (or write) every good result as soon as its file is done; report each failure as
+    ``path: reason`` on stderr. Returns 1 if any file failed (to read or to write), else 0. An
+    interrupt keeps what was written and says which files were not."""
+    from asr.inference import check_transcribe_options, iter_transcribe
     from asr.onnx_runtime import load_model  # .onnx: ONNX Runtime, Keras never imported
     from asr.outputs import check_output_dir, output_paths
 
@@ -309,46 +338,56 @@ def run_transcribe(args):
     check_transcribe_options(args.batch_size, args.max_segment_seconds)
     if "-" in args.audio:
         raise ConfigError("audio '-': reading audio from standard input is not supported; give file paths")
+    if args.output_dir == "-":
+        raise ConfigError("--output-dir '-': one file is written per input, so standard output is not a folder; "
+                          "leave --output-dir out to print the text")
     if args.format in ("srt", "vtt") and len(args.audio) > 1 and not args.output_dir:
         raise ConfigError(f"--format {args.format} with {len(args.audio)} files needs --output-dir")
     targets = output_paths(args.audio, args.output_dir, EXTENSIONS[args.format]) if args.output_dir else None
     if targets:
         check_output_dir(args.output_dir, list(targets.values()), args.overwrite)
     model = load_model(args.model, compile=False)
-    results = transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
-                         progress=not args.quiet, max_segment_seconds=args.max_segment_seconds)
-    failed = 0
-    for result in results:
-        for warning in result.warnings:
-            print(f"{result.path}: warning: {warning}", file=sys.stderr)
-        if not result.ok:
-            failed += 1
-            print(f"{result.path}: {result.error}", file=sys.stderr)
-            if args.format == "jsonl" and not args.output_dir:
-                print(json.dumps(result.to_dict()))
-        elif targets is None:
-            prefix = f"{result.path}\t" if args.format == "text" and len(results) > 1 else ""
-            sys.stdout.write(prefix + _render(result, args.format))
-    if targets:
-        failed += _write_outputs(results, targets, args)
+    results = iter_transcribe(model, args.audio, _decoder(args, model.vocabulary), args.batch_size,
+                              progress=not args.quiet, max_segment_seconds=args.max_segment_seconds)
+    written, failed = [], 0
+    try:
+        for result in results:
+            failed += _emit(result, args, targets, written)
+    except KeyboardInterrupt:
+        if targets:
+            missing = [str(path) for path in targets.values() if str(path) not in written]
+            print(f"asr transcribe: interrupted: {len(written)} of {len(targets)} file(s) written; not written: "
+                  f"{', '.join(missing[:outputs.SHOWN])}{' and more' if len(missing) > outputs.SHOWN else ''}",
+                  file=sys.stderr)
+        raise
+    if targets and failed:
+        print(f"wrote {len(written)} file(s): {', '.join(written) or 'none'}", file=sys.stderr)
     return int(failed > 0)
 
 
-def _write_outputs(results, targets, args):
-    """Write each good result to its target; a failed write is one line naming the file. Returns
-    the number of failed writes (and, when any failed, lists what was written)."""
+def _emit(result, args, targets, written):
+    """Print ``result`` or write it to its target at once (its path added to ``written``);
+    returns 1 when its file failed to read or to write."""
     from asr.outputs import publish
 
-    written, failed = [], 0
-    for result in (r for r in results if r.ok):
-        try:
-            written.append(str(publish(targets[result.path], _render(result, args.format), args.overwrite)))
-        except AsrError as error:
-            failed += 1
-            print(f"{result.path}: {error}", file=sys.stderr)
-    if failed:
-        print(f"wrote {len(written)} file(s): {', '.join(written) or 'none'}", file=sys.stderr)
-    return failed
+    for warning in result.warnings:
+        print(f"{result.path}: warning: {warning}", file=sys.stderr)
+    if not result.ok:
+        print(f"{result.path}: {result.error}", file=sys.stderr)
+        if args.format == "jsonl" and not args.output_dir:
+            print(json.dumps(result.to_dict()), flush=True)
+        return 1
+    if targets is None:
+        prefix = f"{result.path}\t" if args.format == "text" and len(args.audio) > 1 else ""
+        sys.stdout.write(prefix + _render(result, args.format))
+        sys.stdout.flush()
+        return 0
+    try:
+        written.append(str(publish(targets[result.path], _render(result, args.format), args.overwrite)))
+    except AsrError as error:
+        print(f"{result.path}: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_export(args):
@@ -356,7 +395,9 @@ def run_export(args):
 
     if not args.output.endswith(".onnx"):
         raise ConfigError(f"output {args.output!r} must end in .onnx")
-    print(export_onnx(args.model, args.output))
+    outputs.check_outputs_apart({"OUTPUT": args.output}, {"MODEL": [args.model]})
+    outputs.check_output_file(args.output, args.overwrite, "OUTPUT")
+    print(export_onnx(args.model, args.output, overwrite=args.overwrite))
 
 
 # Errors that describe bad input or a failed run: shown as one line, not a traceback. The

@@ -46,6 +46,10 @@ def run_build(args):
         raise ConfigError(f"--order {args.order} must be 1-{MAX_ORDER}")
     if not args.output.endswith(".arpa"):
         raise ConfigError(f"--output {args.output!r} must end in .arpa (an ARPA text file)")
+    outputs.check_outputs_apart({"--output": args.output, "--lexicon": args.lexicon},
+                                {"TEXT": args.text, "--dev-text": args.dev_text, "--exclude": args.exclude})
+    if args.lexicon == "-":
+        raise ConfigError("--lexicon '-': the report goes to the terminal; give the word list a file")
     outputs.check_output_file(args.output, args.overwrite, "--output")
     if args.lexicon:
         outputs.check_output_file(args.lexicon, args.overwrite, "--lexicon")

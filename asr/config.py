@@ -9,8 +9,10 @@ from asr.errors import ConfigError
 from asr.features import FeatureConfig
 from asr.files import read_json_object
 
-ARCHITECTURE_NAMES = ("simple_rnn", "rnn", "cnn_rnn", "deep_rnn", "bidirectional_rnn", "deepspeech")  # Keras-free
+ARCHITECTURE_NAMES = ("simple_rnn", "rnn", "cnn_rnn", "deep_rnn", "bidirectional_rnn", "deepspeech",
+                      "conformer")  # Keras-free
 #                     copy of asr.models.ARCHITECTURES' names (a test keeps them equal), for flags and checks
+DEFAULT_ARCHITECTURE = "deepspeech"  # a new run's, when neither model nor init_from names one
 
 
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
@@ -69,8 +71,14 @@ class TrainConfig:
                                       "empty: all once)", factory=tuple)
     dev_speakers: int = option(1, "speakers held out for dev when dev_data is empty")
     output_dir: str = option("runs/asr", "folder for checkpoints, model, history and plots")
-    model: str = option("deepspeech", "architecture: " + " | ".join(ARCHITECTURE_NAMES))
+    model: str = option("", "architecture: " + " | ".join(ARCHITECTURE_NAMES) + " (empty: deepspeech, or with "
+                            "init_from the base model's architecture and model_params)")
     model_params: dict = option(None, "architecture hyper-parameters as JSON", factory=dict)
+    init_from: str = option("", "fine-tune: a .keras model whose weights start the run, layer by layer by name and "
+                                "shape (its features and normalisation statistics are kept; a layer that does not "
+                                "match, e.g. the output layer of another vocabulary, starts fresh)")
+    freeze: str = option("", "comma-separated layer or block names held fixed in training (a name covers the layers "
+                             "named NAME or NAME_..., e.g. conv for conv_1, conv_1_bn, conv_2, ...)")
     utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "
                                          "(each utterance's own mean removed) | mean_std")
     intermediate_ctc: float = option(0.0, "weight w of an intermediate CTC loss on the middle recurrent block "
@@ -92,6 +100,9 @@ class TrainConfig:
                                  "ones (0: no cap)")
     time_budget: float = option(0.0, "minutes of training: after each epoch, the learning-rate decay is fitted to "
                                      "end with the last epoch that fits, and training stops there (0: no limit)")
+    stop_after: float = option(0.0, "minutes of this invocation: training stops after the last epoch that fits, the "
+                                    "learning-rate schedule of all the epochs unchanged, so a long run spreads over "
+                                    "several --resume invocations (0: no limit)")
     dev_subset: int = option(200, "dev utterances decoded for CER/WER each epoch")
     mixed_precision: bool = option(False, "bf16 compute, float32 CTC and logits")
     seed: int = option(0, "seed for weights, batching and augmentation")
@@ -124,8 +135,9 @@ class TrainConfig:
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be >= 1")
         if not isinstance(self.speaker_cap, int) or self.speaker_cap < 0:
             raise ConfigError(f"TrainConfig speaker_cap={self.speaker_cap!r} must be an integer >= 0 (0: no cap)")
-        if not 0 <= self.time_budget < math.inf:
-            raise ConfigError(f"TrainConfig time_budget={self.time_budget!r} must be a finite number of minutes >= 0")
+        for name in ("time_budget", "stop_after"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a finite number of minutes >= 0")
         for name in ("learning_rate", "max_duration", "clipnorm"):
             if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a finite number > 0")
@@ -133,7 +145,12 @@ class TrainConfig:
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(f"TrainConfig {name}={getattr(self, name)!r} must be a JSON object, e.g. "
                                   '{"units": 256}')
-        if self.model not in ARCHITECTURE_NAMES:
+        if not self.model and not self.init_from:
+            object.__setattr__(self, "model", DEFAULT_ARCHITECTURE)
+        if self.freeze and not self.init_from:
+            raise ConfigError(f"TrainConfig freeze={self.freeze!r} needs init_from: fresh weights are not worth "
+                              "holding fixed")
+        if self.model and self.model not in ARCHITECTURE_NAMES:
             raise ConfigError(f"TrainConfig model={self.model!r} must be one of {ARCHITECTURE_NAMES}")
         self.feature_config()  # validates the kind and n_mels
         if self.utterance_norm not in ("none", "mean", "mean_std"):
@@ -154,6 +171,10 @@ class TrainConfig:
         if self.noise_dir and not self.noise_prob:
             raise ConfigError(f"TrainConfig noise_dir={self.noise_dir!r} needs noise_prob > 0: the share of "
                               "utterances that get its noise")
+
+    def freeze_names(self):
+        """The ``freeze`` names as a list (empty when nothing is frozen)."""
+        return [name.strip() for name in self.freeze.split(",") if name.strip()]
 
     def feature_config(self):
         """The ``FeatureConfig`` these settings describe."""

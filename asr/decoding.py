@@ -139,9 +139,12 @@ class BeamSearchDecoder:
             return None
         return Prefix(text + letter, words, partial + letter, score)
 
-    def _final_score(self, prefix):
+    def _final_score(self, prefix, drop_partial=False):
+        """The word-level score of ``prefix`` at the end of the utterance: its last, unfinished
+        word scored as a word (NEG_INF when the lexicon lacks it), or with ``drop_partial``
+        left out."""
         _, words, partial, score = prefix
-        if partial:
+        if partial and not drop_partial:
             extra = self._word_score(words, partial)
             if extra is None:
                 return NEG_INF
@@ -166,7 +169,13 @@ class BeamSearchDecoder:
             beams = self._step(beams, frame.tolist(), chars)
         ranked = sorted(((logaddexp(b.blank, b.non_blank) + self._final_score(b.prefix), b.prefix.text)
                          for b in beams.values()), reverse=True)
-        return ranked[0][1].strip() if ranked and ranked[0][0] > NEG_INF else ""
+        if ranked and ranked[0][0] > NEG_INF:
+            return ranked[0][1].strip()
+        # Every surviving hypothesis ends inside a word the lexicon lacks (a narrow beam, a word cut
+        # off at the end): their finished words, as the compiled engine answers, not nothing.
+        ranked = sorted(((logaddexp(b.blank, b.non_blank) + self._final_score(b.prefix, drop_partial=True),
+                          " ".join(b.prefix.words)) for b in beams.values()), reverse=True)
+        return ranked[0][1] if ranked and ranked[0][0] > NEG_INF else ""
 
     def _step(self, beams, frame, chars):
         new = {}

@@ -44,8 +44,10 @@ def model_metadata(model):
             "reductions": [r.to_dict() for r in model.reductions]}
 
 
-def export_onnx(model_path, onnx_path, opset=ONNX_OPSET):
-    """Export the ``.keras`` model at ``model_path`` to ``onnx_path``; returns ``onnx_path``.
+def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False):
+    """Export the ``.keras`` model at ``model_path`` to ``onnx_path``; returns ``onnx_path``. An
+    existing ``onnx_path`` is refused (``ConfigError``) unless ``overwrite``; it is written
+    atomically (whole or not at all).
 
     Under a backend other than TensorFlow the export runs in a subprocess with
     ``KERAS_BACKEND=tensorflow`` (needs ``pip install "keras-asr[export]"``).
@@ -53,6 +55,8 @@ def export_onnx(model_path, onnx_path, opset=ONNX_OPSET):
     model_path, onnx_path = os.fspath(model_path), os.fspath(onnx_path)
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"model file not found: {model_path!r}")
+    if os.path.lexists(onnx_path) and not overwrite:
+        raise ConfigError(f"{onnx_path!r} exists: pass overwrite=True (asr export --overwrite) to replace it")
     import keras
 
     if keras.backend.backend() == "tensorflow":

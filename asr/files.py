@@ -43,7 +43,9 @@ STATE_KEYS = ("epoch", "history", "best", "checkpoint")
 FINAL_MODEL = "model.keras"
 HISTORY = "history.json"
 TRAINING_CURVE = "training_curve.png"
-RUN_FILES = (CONFIG, DATA_REPORT, STATE, FINAL_MODEL, HISTORY, TRAINING_CURVE, "checkpoint.keras", "best.keras")
+INIT_REPORT = "init_from.json"  # a fine-tuned run's: what init_from loaded, re-initialised and froze
+RUN_FILES = (CONFIG, DATA_REPORT, STATE, FINAL_MODEL, HISTORY, TRAINING_CURVE, INIT_REPORT, "checkpoint.keras",
+             "best.keras")
 RUN_PATTERNS = ("checkpoint-e*.keras", "best-e*.keras", ".*.tmp.*")  # checkpoints; temporary files of a killed run
 
 

@@ -124,7 +124,15 @@ def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, pr
     ``max_segment_seconds`` (``asr.segments``), so memory does not grow with its length;
     segments of all files are batched together. Features use the model's own
     ``feature_config`` (rate, kind, normalisation statistics travel inside the model file).
+    ``iter_transcribe`` gives the same results one by one, each as soon as it is finished.
     """
+    return list(iter_transcribe(model, paths, decoder, batch_size, progress, max_segment_seconds))
+
+
+def iter_transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, progress=False,
+                    max_segment_seconds=MAX_SEGMENT_SECONDS):
+    """``transcribe`` as a generator: each file's ``Transcription``, in order, as soon as its last
+    segment is decoded (so a caller can publish finished files while later ones are decoded)."""
     check_transcribe_options(batch_size, max_segment_seconds)
     if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__iter__"):
         paths = [paths]
@@ -132,21 +140,32 @@ def transcribe(model, paths, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE, pr
     decoder = make_decoder(decoder, model.vocabulary)
     seconds = frame_seconds(model)
     bar = _progress_bar(results) if progress else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        stream = _segments(results, model, max_segment_seconds, caught)
-        while window := list(itertools.islice(stream, batch_size * WINDOW_BATCHES)):
-            _decode_window(window, results, model, decoder, batch_size, seconds)
-            if bar is not None:
-                bar.update(sum(len(segment.audio) for _, segment in window) / model.feature_config.sample_rate)
-    if bar is not None:
-        bar.close()
-    for result in results:
-        if result.ok:
-            result.text = " ".join(segment["text"] for segment in result.segments if segment["text"])
-        else:
-            result.segments, result.words = [], []
-    return results
+    done = 0  # results[:done] were yielded
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            stream = _segments(results, model, max_segment_seconds, caught)
+            while window := list(itertools.islice(stream, batch_size * WINDOW_BATCHES)):
+                _decode_window(window, results, model, decoder, batch_size, seconds)
+                if bar is not None:
+                    bar.update(sum(len(segment.audio) for _, segment in window) / model.feature_config.sample_rate)
+                for result in results[done: window[-1][0]]:  # files before the window's last one are complete
+                    yield _finished(result)
+                done = max(done, window[-1][0])
+        for result in results[done:]:
+            yield _finished(result)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _finished(result):
+    """``result`` with its text joined from its segments (or emptied when it failed)."""
+    if result.ok:
+        result.text = " ".join(segment["text"] for segment in result.segments if segment["text"])
+    else:
+        result.segments, result.words = [], []
+    return result
 
 
 def _progress_bar(results):

@@ -46,6 +46,32 @@ def check_output_file(path, overwrite, name):
         raise ConfigError(f"{name} {str(path)!r} cannot be written ({parent} is not a writable folder)")
 
 
+def _same(a, b):
+    a, b = os.fspath(a), os.fspath(b)
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)  # hard links
+    return False
+
+
+def check_outputs_apart(outputs, inputs=()):
+    """Refuse (``ConfigError``) an output that is one of the command's inputs, or the same file
+    as another of its outputs: ``outputs`` maps each flag to its path (None: not given), and
+    ``inputs`` maps flags to the paths they read (a folder input covers what is inside it)."""
+    given = [(flag, path) for flag, path in outputs.items() if path not in (None, "", "-")]
+    for i, (flag, path) in enumerate(given):
+        for other_flag, other in given[i + 1:]:
+            if _same(path, other):
+                raise ConfigError(f"{flag} and {other_flag} are the same file {os.fspath(path)!r}: give each its own")
+        for input_flag, paths in inputs.items():
+            for source in paths:
+                inside = os.path.isdir(source) and os.path.realpath(path).startswith(os.path.realpath(source) + os.sep)
+                if _same(path, source) or inside:
+                    raise ConfigError(f"{flag} {os.fspath(path)!r} is {'inside ' if inside else ''}the input "
+                                      f"{input_flag} {os.fspath(source)!r}: writing it would destroy what is read")
+
+
 def check_output_dir(output_dir, targets, overwrite=False):
     """Refuse (``ConfigError``, before any work) an output folder that is a file or cannot be
     written, a target that already exists (a file or a link) unless ``overwrite``, and a

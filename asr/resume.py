@@ -22,7 +22,7 @@ from asr.errors import ConfigError, CorruptFileError
 from asr.optim import make_optimizer, schedule_state
 
 MUTABLE = ("epochs", "learning_rate", "warmup_epochs", "final_lr_ratio", "clipnorm", "dev_subset", "workers",
-           "cache_dir", "devices", "time_budget", "average_last")
+           "cache_dir", "devices", "time_budget", "stop_after", "average_last")
 NOT_COMPARED = ("output_dir",)  # the same folder, however it is spelled
 
 

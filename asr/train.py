@@ -10,6 +10,7 @@ non-finite loss stops training with ``TrainingDiverged`` and leaves
 the last good checkpoint untouched.
 """
 
+import dataclasses
 import logging
 import pathlib
 
@@ -29,7 +30,8 @@ from asr.models import AcousticModel, build_model, load_model
 from asr.noise import NoiseBank
 from asr.optim import make_optimizer
 from asr.plots import plot_history
-from asr.resume import check_resume, rebuild_optimizer, record_changes
+from asr.pretrained.init import freeze_layers, load_weights_by_name
+from asr.resume import check_resume, rebuild_optimizer, record_changes, recorded_config
 from asr.utterances import prepare
 
 logger = logging.getLogger("asr")
@@ -79,6 +81,50 @@ def _build(config, feature_config):
                            **config.model_params)
     finally:
         keras.config.set_dtype_policy("float32")
+
+
+def _start_model(config, output_dir, state, resume):
+    """``(model, init_report)``: the checkpoint's model on resume; else a new model, with the
+    ``init_from`` model's weights, features and statistics when given (``init_report``: what
+    was loaded, re-initialised and frozen; None without ``init_from``)."""
+    if resume:
+        model = load_model(output_dir / state["checkpoint"])
+        if config.freeze:
+            freeze_layers(model, config.freeze_names())
+        return model, None
+    if not config.init_from:
+        return _build(config, config.feature_config()), None
+    base = load_model(config.init_from, compile=False)
+    theirs, ours = base.feature_config, config.feature_config()
+    if (theirs.kind, theirs.n_features) != (ours.kind, ours.n_features):
+        raise ConfigError(f"init_from {config.init_from!r} takes {theirs.kind} features of {theirs.n_features} "
+                          f"dimensions; the run asks for {ours.kind} of {ours.n_features} (--features, --n-mels): "
+                          "give the base's")
+    if base.utterance_norm != config.utterance_norm:
+        raise ConfigError(f"init_from {config.init_from!r} has utterance_norm={base.utterance_norm!r}; the run asks "
+                          f"for {config.utterance_norm!r}")
+    model = _build(config, base.feature_config)
+    report = {"init_from": config.init_from, **load_weights_by_name(model, base)}
+    if base.vocabulary != model.vocabulary:
+        logger.warning("init_from: the base model's vocabulary differs: its output layer starts fresh")
+    report["frozen"] = freeze_layers(model, config.freeze_names())
+    logger.info("init_from %s: %d layers loaded, %d re-initialised (%s), %d frozen", config.init_from,
+                len(report["loaded"]), len(report["reinitialised"]), ", ".join(report["reinitialised"]) or "none",
+                len(report["frozen"]))
+    return model, report
+
+
+def with_base_architecture(config, output_dir=None, resume=False):
+    """``config`` with its empty ``model`` filled in: on resume the run's recorded architecture,
+    else the ``init_from`` model's architecture and (when none are given) its ``model_params``."""
+    if config.model:
+        return config
+    if resume:
+        recorded = recorded_config(output_dir)
+        return dataclasses.replace(config, model=recorded.model, model_params=config.model_params or
+                                   recorded.model_params)
+    base = load_model(config.init_from, compile=False)
+    return dataclasses.replace(config, model=base.architecture, model_params=config.model_params or base.params)
 
 
 def set_normalization_from(model, train_set):
@@ -131,28 +177,33 @@ def train(config, resume=False, verbose="auto", overwrite=False):
     elif topology.is_chief:
         files.claim_run_folder(output_dir, overwrite)
     keras.utils.set_random_seed(config.seed)
-    feature_config = config.feature_config()
+    config = with_base_architecture(config, output_dir, resume)
     state, changes = check_resume(config, output_dir) if resume else ({"epoch": -1, "history": {}}, {})
     train_entries, dev_entries, reports = load_data(config)
-    model = load_model(output_dir / state["checkpoint"]) if resume else _build(config, feature_config)
+    model, init_report = _start_model(config, output_dir, state, resume)
+    feature_config = model.feature_config
     noise = NoiseBank.from_folder(config.noise_dir, feature_config) if config.noise_dir else None  # before the work
     train_set, dev_set = _datasets(config, model, feature_config, train_entries, dev_entries)
-    if not resume:
+    if not resume and not config.init_from:
         set_normalization_from(model, train_set)
     batches = _batches(config, train_set, topology, state["epoch"] + 1, noise)
     if changes:
         logger.info("resuming with changed settings (from epoch %d): %s", state["epoch"] + 2, changes)
     if topology.is_chief:
         _write_run_files(output_dir, config, reports + [train_set.report, dev_set.report], batches, topology)
+        if init_report is not None:
+            files.write_json_atomic(output_dir / files.INIT_REPORT, init_report)
     if resume:
         rebuild_optimizer(model, config, steps_per_epoch=len(batches))
     else:
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=len(batches)))
     budget = TimeBudget(config.time_budget, config.epochs, len(batches), topology) if config.time_budget else None
+    stop = (TimeBudget(config.stop_after, config.epochs, len(batches), topology, plan_schedule=False)
+            if config.stop_after else None)
     nan_guard = StopOnNaN()
     checkpoint = Checkpoint(output_dir, nan_guard, state, topology=topology, keep_last=config.average_last,
                             extra_state={"config_changes": record_changes(state, changes)})
-    callbacks = [EpochAudio(batches, feature_config.frames_per_second), budget,
+    callbacks = [EpochAudio(batches, feature_config.frames_per_second), budget, stop,
                  DevMetrics(_dev_subset(config, dev_set), config.batch_size), nan_guard, checkpoint]
     _fit(model, batches, [c for c in callbacks if c is not None], config.epochs, state["epoch"] + 1,
          verbose if topology.is_chief else 0)
@@ -163,6 +214,12 @@ def train(config, resume=False, verbose="auto", overwrite=False):
         logger.info("time budget of %g min: stopped after epoch %d of %d", config.time_budget,
                     budget.stopped_after + 1, config.epochs)
         result["stopped_by_budget_after_epoch"] = budget.stopped_after + 1
+    if stop is not None and stop.stopped_after is not None:
+        logger.info("stop_after %g min: stopped after epoch %d of %d (continue with --resume)", config.stop_after,
+                    stop.stopped_after + 1, config.epochs)
+        result["stopped_after_epoch"] = stop.stopped_after + 1
+    if init_report is not None:
+        result["init"] = init_report
     return result
 
 

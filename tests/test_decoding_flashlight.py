@@ -71,3 +71,17 @@ def test_options_are_checked(tmp_path):
         FlashlightBeamDecoder(VOCABULARY, lexicon=["ÉTÉ", "Ω"])
     with pytest.raises(ValueError, match="engine='fast'"):
         make_decoder("beam", VOCABULARY, engine="fast")
+
+
+@pytest.mark.parametrize("beam_width", [1, 2, 32])
+def test_both_engines_answer_with_words_when_every_hypothesis_ends_inside_a_word(beam_width):
+    """Speech cut off inside a word ("... on the ma"): with a narrow beam every surviving
+    hypothesis ends in a partial word the lexicon lacks. The NumPy search used to answer ""
+    there, the compiled one the finished words; both give the finished words now."""
+    rng = np.random.default_rng(1)
+    for text in ("the cat sat on the ma", "the cat sa"):
+        lg = noisy_logits(text, rng, noise=0.1)
+        answers = {engine: make_decoder("beam", VOCABULARY, beam_width, lexicon=LEXICON, engine=engine).decode([lg])[0]
+                   for engine in ("numpy", "flashlight")}
+        assert answers["numpy"] == answers["flashlight"], (text, answers)
+        assert answers["numpy"].startswith("the cat") and set(answers["numpy"].split()) <= set(LEXICON)

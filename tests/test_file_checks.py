@@ -132,10 +132,37 @@ def test_ctrl_c_is_one_line_and_exit_130(small_model_path, librivox_dir, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(asr.inference, "transcribe", interrupted)
+    monkeypatch.setattr(asr.inference, "iter_transcribe", interrupted)
     wav = sorted(librivox_dir.glob("*.wav"))[0]
     assert main(["transcribe", str(small_model_path), str(wav), "-q"]) == 130
     assert capsys.readouterr().err == "asr transcribe: interrupted\n"
+
+
+def test_ctrl_c_keeps_every_finished_file_and_names_the_rest(small_model_path, librivox_dir, tmp_path, monkeypatch,
+                                                             capsys):
+    """Each file is published as soon as it is known to be done (the segments have moved past it):
+    an interrupt while the third window of segments is decoded (one short file per window at
+    --batch-size 1) keeps the first file, and the message names the ones not written."""
+    import asr.inference
+
+    decode, calls = asr.inference._decode_window, []
+
+    def interrupt_third(window, *args):
+        calls.append([index for index, _ in window])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return decode(window, *args)
+
+    monkeypatch.setattr(asr.inference, "WINDOW_BATCHES", 1)
+    monkeypatch.setattr(asr.inference, "_decode_window", interrupt_third)
+    wavs = sorted(librivox_dir.glob("*.wav"))
+    out = tmp_path / "out"
+    status = main(["transcribe", str(small_model_path), *map(str, wavs), "--output-dir", str(out), "-q",
+                   "--batch-size", "1", "--max-segment-seconds", "600"])
+    assert status == 130 and calls == [[0], [1], [2]]
+    assert sorted(p.name for p in out.iterdir()) == [wavs[0].stem + ".txt"]  # file 1 finishes with window 3
+    err = capsys.readouterr().err
+    assert f"interrupted: 1 of {len(wavs)} file(s) written; not written: {out / wavs[1].stem}.txt" in err
 
 
 def test_float_wav_of_a_real_rate_still_loads(tmp_path):

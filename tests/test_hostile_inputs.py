@@ -38,6 +38,7 @@ from asr.utterances import prepare
 ])
 def test_manifest_fields_are_typed(tmp_path, entry, reason):
     path = tmp_path / "m.jsonl"
+    write_tone(tmp_path / "good.wav")  # 1 s, as the good line says: the lines' audio is checked too
     good = {"path": "good.wav", "text": "Hello", "duration": 1.0, "speaker": 7}
     path.write_text(json.dumps(good) + "\n" + json.dumps(entry) + "\n")
     entries, report = read_manifest(path)
@@ -47,6 +48,7 @@ def test_manifest_fields_are_typed(tmp_path, entry, reason):
 
 def test_a_bad_byte_spoils_its_line_not_the_manifest(tmp_path):
     path = tmp_path / "m.jsonl"
+    write_tone(tmp_path / "b.wav")
     path.write_bytes(b'{"path": "a.wav", "text": "caf\xe9"}\n{"path": "b.wav", "text": "fine"}\n')
     entries, report = read_manifest(path)
     assert [e["text"] for e in entries] == ["fine"] and report.skipped == {"line is not valid UTF-8": 1}

@@ -2,8 +2,10 @@
 through a link without --overwrite, the folder checked before any work, failed writes named."""
 
 import errno
+import json
 import os
 import pathlib
+import re
 import shutil
 
 import pytest
@@ -99,3 +101,51 @@ def test_a_failed_write_names_the_file_and_lists_what_was_written(small_model_pa
     assert f"cannot write {str(out / 'b' / 'x.txt')!r}: No space left on device" in err
     assert f"wrote 1 file(s): {out / 'a' / 'x.txt'}" in err
     assert sorted(p.name for p in out.rglob("*")) == ["a", "b", "x.txt"]  # no temporary file left
+
+
+def test_no_command_writes_over_its_inputs_or_its_own_other_output(small_model_path, librivox_dir, tmp_path,
+                                                                    capsys):
+    """export, lm build, data --manifest and evaluate refuse an output that is an input (even with
+    --overwrite) or another output of the same command, before any work; nothing is touched."""
+    text = tmp_path / "words.txt"
+    text.write_text("hello world\n")
+    manifest = tmp_path / "m.jsonl"
+    assert main(["data", str(librivox_dir), "--manifest", str(manifest), "-q"]) == 0
+    capsys.readouterr()
+    before = {p: p.read_bytes() for p in (text, manifest, small_model_path)}
+    cases = [
+        (["lm", "build", str(text), "-o", str(tmp_path / "x.arpa"), "--lexicon", str(tmp_path / "x.arpa")],
+         "--output and --lexicon are the same file"),
+        (["lm", "build", str(text), "-o", str(tmp_path / "lm.arpa"), "--lexicon", str(text), "--overwrite"],
+         "--lexicon '.*words.txt' is the input TEXT"),
+        (["data", str(manifest), "--manifest", str(manifest), "--overwrite", "-q"], "--manifest '.*m.jsonl' is the "
+                                                                                   "input PATH"),
+        (["data", f"manifest:{tmp_path}", "--manifest", str(tmp_path / "new.jsonl"), "-q"], "is inside the input"),
+        (["evaluate", str(small_model_path), str(manifest), "--output", str(manifest), "--overwrite"],
+         "--output '.*m.jsonl' is the input DATA"),
+        (["transcribe", str(small_model_path), str(sorted(librivox_dir.glob("*.wav"))[0]), "--output-dir", "-"],
+         "--output-dir '-': one file is written per input"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_export_refuses_an_existing_output_without_overwrite(small_model_path, tmp_path, capsys):
+    target = tmp_path / "model.onnx"
+    target.write_bytes(b"my other model")
+    assert main(["export", str(small_model_path), str(target)]) == 2
+    assert "exists: pass --overwrite to replace it" in capsys.readouterr().err
+    assert main(["export", str(small_model_path), str(small_model_path)]) == 2  # not .onnx, and its own input
+    assert target.read_bytes() == b"my other model"
+
+
+def test_manifest_dash_is_standard_output(librivox_dir, capsys):
+    assert main(["data", str(librivox_dir), "--manifest", "-", "-q"]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(rows) == 5 and all(row["path"].endswith(".wav") for row in rows)  # nothing but the manifest
+    assert "5 utterances" in captured.err  # the report goes to stderr
+    assert not pathlib.Path("-").exists()

@@ -15,7 +15,7 @@ import pathlib
 
 import numpy as np
 
-from asr.audio import SEGMENT_END_TOLERANCE, AudioError, audio_info
+from asr.audio import SEGMENT_END_TOLERANCE, AudioError, HeaderMismatch, audio_info
 from asr.errors import DataError
 from asr.skip_report import SkipReport
 from asr.text import TranscriptError, Vocabulary, normalize_transcript
@@ -54,6 +54,22 @@ class CorpusReport(SkipReport):
 
     def to_dict(self):
         return {**super().to_dict(), "layout": self.layout, "path": self.path, **self.summary}
+
+
+UNREADABLE_AUDIO = "missing or unreadable audio"
+HEADER_MISMATCH = "header claims more audio than the file holds"
+
+
+def probe_audio(path):
+    """``(seconds, None)`` from the audio file's header, checked against its size, or ``(None,
+    (reason, detail))``: missing/unreadable, or a header that claims more than the file holds
+    (detail: both numbers)."""
+    try:
+        return audio_info(path)[0], None
+    except HeaderMismatch as error:
+        return None, (HEADER_MISMATCH, f"header {error.claimed:,.1f} s, file holds <= {error.possible:,.1f} s")
+    except AudioError:
+        return None, (UNREADABLE_AUDIO, None)
 
 
 def inside(root, name):
@@ -99,13 +115,10 @@ class EntryBuilder:
         return text or None
 
     def audio_seconds(self, path):
-        """The file's duration in seconds from its header (cached), or None when unreadable."""
+        """``probe_audio(path)`` (cached): ``(seconds, None)`` or ``(None, (reason, detail))``."""
         path = str(path)
         if path not in self._durations:
-            try:
-                self._durations[path] = audio_info(path)[0]
-            except AudioError:
-                self._durations[path] = None
+            self._durations[path] = probe_audio(path)
         return self._durations[path]
 
     def add(self, utt_id, audio_path, raw_text, speaker=UNKNOWN_SPEAKER, where=None, segment=None):
@@ -124,9 +137,10 @@ class EntryBuilder:
         if audio_path is None:
             self.report.skip("no audio path, or one outside the corpus folder", where)
             return None
-        seconds = self.audio_seconds(audio_path)
-        if seconds is None:
-            self.report.skip("missing or unreadable audio", where)
+        seconds, problem = self.audio_seconds(audio_path)
+        if problem is not None:
+            reason, detail = problem
+            self.report.skip(reason, f"{where} ({detail})" if detail else where)
             return None
         entry = {"id": str(utt_id), "path": str(audio_path), "duration": round(seconds, 4), "text": text,
                  "speaker": str(speaker or UNKNOWN_SPEAKER)}
@@ -170,7 +184,10 @@ def read_table(path, report, required, delimiter=",", quoting=csv.QUOTE_MINIMAL)
     path = pathlib.Path(path)
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter, quoting=quoting)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as error:
+            raise DataError(f"{path}: unreadable header line ({error})") from None
         if header is None:
             raise DataError(f"{path}: empty file (expected a header with columns {list(required)})")
         header = [name.strip() for name in header]
@@ -181,7 +198,7 @@ def read_table(path, report, required, delimiter=",", quoting=csv.QUOTE_MINIMAL)
             if len(header) == 1 and other in header[0]:
                 hint = f" (the file is separated by {other!r}, expected {delimiter!r})"
             raise DataError(f"{path}: missing column(s) {missing}{hint}; expected {list(required)}, found {header}")
-        for fields in reader:
+        for fields in _rows(reader, path, report):
             where = f"{path.name}:{reader.line_num}"
             if not any(field.strip() for field in fields):
                 continue
@@ -192,6 +209,20 @@ def read_table(path, report, required, delimiter=",", quoting=csv.QUOTE_MINIMAL)
                 report.skip(f"line has {len(fields)} fields, the header {len(header)}", where)
                 continue
             yield where, dict(zip(header, fields))
+
+
+def _rows(reader, path, report):
+    """The rows of a ``csv.reader``; a row the csv module refuses (a field over its limit of
+    ``csv.field_size_limit()`` characters, 131,072 by default) is skipped and counted."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            reason = (f"a field over {csv.field_size_limit():,} characters" if "field larger" in str(error)
+                      else f"unparsable line ({error})")
+            report.skip(reason, f"{path.name}:{reader.line_num}")
 
 
 def read_lines(path, report):

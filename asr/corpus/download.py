@@ -43,8 +43,13 @@ def download(url, path, md5=None, progress=True, sha256=None):
     (a file already at ``path`` that verifies is kept)."""
     path = pathlib.Path(path)
     checksums = {kind: value for kind, value in (("sha256", sha256), ("md5", md5)) if value}
-    if path.is_file() and _matches(path, checksums):
-        return path
+    if path.is_file():
+        found = {kind: file_digest(path, kind) for kind in checksums}
+        if found == checksums:
+            return path
+        shown = "; ".join(f"{kind} expected {value}, found {found[kind]}" for kind, value in checksums.items())
+        raise DownloadError(f"{path} is not the archive of {url}: its checksum does not match ({shown}); remove it "
+                            "or put the right file there")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     try:
@@ -132,14 +137,30 @@ def fetch(name, parts=None, root=None, progress=True):
     corpus = get_corpus(name)
     if not corpus.parts:
         raise DownloadError(f"{name} cannot be downloaded directly: {corpus.manual}")
-    root = pathlib.Path(root) if root is not None else default_download_dir() / name
+    root = check_download_root(pathlib.Path(root) if root is not None else default_download_dir() / name)
     folders = []
     for part in [corpus.part(p) for p in (parts or corpus.parts)]:
         target = root / part.extracts
-        if not target.is_dir():
+        if not (target.is_dir() and any(target.iterdir())):  # an empty folder is not the corpus
             _fetch_part(part, root, target, progress)
         folders.append(target)
     return folders
+
+
+def check_download_root(root):
+    """``root`` if a download can go there: a folder, or a path whose nearest existing parent
+    is a writable folder; else a ``DownloadError`` naming it (before anything is fetched)."""
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "" if existing == root else f" (its parent {str(existing)!r} is a file)"
+        raise DownloadError(f"download folder {str(root)!r} is not a folder{where}: pass --to a folder or set "
+                            "ASR_DOWNLOAD_DIR to one")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise DownloadError(f"download folder {str(root)!r} cannot be written ({str(existing)!r}: permission "
+                            "denied): pass --to a folder you can write")
+    return root
 
 
 def _fetch_part(part, root, target, progress):

@@ -12,12 +12,15 @@ import os
 import pathlib
 import random
 
-from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport
+from asr.audio import SEGMENT_END_TOLERANCE
+from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport, probe_audio
 from asr.errors import ConfigError
 from asr.files import write_text_atomic
 from asr.text import TranscriptError, normalize_transcript
 
 REQUIRED_KEYS = ("path", "text")
+DURATION_TOLERANCE = (0.25, 0.02)  # s + share of the audio's length: a manifest's rounding and a re-encoding's
+#                                    priming samples (Opus/MP3: tens of ms), not another recording
 NEMO_PATH_KEY = "audio_filepath"  # NeMo's name for ``path``
 
 
@@ -59,13 +62,35 @@ def entry_problem(entry):
     return None
 
 
+def check_against_audio(entry):
+    """Why ``entry``'s audio or ``duration`` cannot be used, or None. Its file's header is read
+    (checked against the file's size, ``asr.audio``); a whole-file entry's ``duration`` must agree
+    with it within ``DURATION_TOLERANCE`` (0 or missing: the audio's is filled in), a segment
+    must end inside the recording. Returns ``(reason, detail)``."""
+    seconds, problem = probe_audio(entry["path"])
+    if problem is not None:
+        return problem
+    claimed = entry.get("duration") or 0.0
+    if "offset" in entry:
+        end = entry["offset"] + claimed
+        if end > seconds + SEGMENT_END_TOLERANCE:
+            return "segment outside its recording", f"ends at {end:g} s, recording {seconds:g} s"
+        return None
+    if claimed and abs(claimed - seconds) > DURATION_TOLERANCE[0] + DURATION_TOLERANCE[1] * seconds:
+        return "duration disagrees with the audio", f"duration {claimed:g} s, audio {seconds:g} s"
+    entry["duration"] = round(seconds, 4)
+    return None
+
+
 def read_manifest(path, max_duration=None):
     """Read a JSON-lines manifest (the toolkit's or NeMo's); relative audio paths are resolved
-    against its folder. Audio is not opened (a missing file is counted when features are made).
+    against its folder. Each entry's audio header is read and its ``duration`` checked against
+    it (``check_against_audio``).
 
-    Returns ``(entries, report)``; malformed lines and utterances over ``max_duration`` seconds
-    are skipped and counted. A repeated line is read again: a manifest may repeat utterances to
-    weight them (corpus readers, whose ids name recordings, keep the first of a duplicate id).
+    Returns ``(entries, report)``; malformed lines, missing or unreadable audio, durations the
+    audio does not have and utterances over ``max_duration`` seconds are skipped and counted. A
+    repeated line is read again: a manifest may repeat utterances to weight them (corpus
+    readers, whose ids name recordings, keep the first of a duplicate id).
     """
     path = pathlib.Path(path)
     if not path.is_file():
@@ -85,6 +110,10 @@ def read_manifest(path, max_duration=None):
             report.skip(reason, where)
             continue
         entry["path"] = str((path.parent / entry["path"]).resolve())
+        problem = check_against_audio(entry)
+        if problem is not None:
+            report.skip(problem[0], f"{where} ({problem[1]})" if problem[1] else where)
+            continue
         entry["id"] = str(entry.get("id", pathlib.Path(entry["path"]).stem))
         entry["speaker"] = str(entry.get("speaker", UNKNOWN_SPEAKER))
         if max_duration is not None and entry.get("duration", 0.0) > max_duration:

@@ -1,6 +1,7 @@
 """Reusable, registered Keras layers (all ``get_config``-complete, safe_mode-loadable)."""
 
 from asr.layers.attention import AttentionPooling, AttentionWithContext, masked_softmax
+from asr.layers.conformer import ConformerBlock, MaskedSelfAttention
 from asr.layers.conv import SubsamplingConv2D
 from asr.layers.gru import GRU
 from asr.layers.lengths import (
@@ -23,11 +24,13 @@ from asr.layers.specaugment import SpecAugment
 __all__ = [
     "AttentionPooling",
     "AttentionWithContext",
+    "ConformerBlock",
     "ConvOutputLength",
     "DropMask",
     "FeatureNormalization",
     "GRU",
     "MaskFromValue",
+    "MaskedSelfAttention",
     "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
     "SequenceBatchNorm",

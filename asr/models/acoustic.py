@@ -22,7 +22,7 @@ from asr import optim  # noqa: F401  (registers the LR schedule that checkpoints
 from asr.ctc import ctc_loss
 from asr.errors import ConfigError, CorruptFileError
 from asr.features import FeatureConfig
-from asr.layers import GRU, FeatureNormalization, SpecAugment
+from asr.layers import GRU, ConformerBlock, FeatureNormalization, SpecAugment
 from asr.models.architectures import ARCHITECTURES
 from asr.text import Vocabulary
 
@@ -42,10 +42,12 @@ class AcousticModel(keras.Model):
             ``"mean"`` or ``"mean_std"`` (``asr.layers.FeatureNormalization(per_utterance=...)``).
         intermediate_ctc: weight w in [0, 1) of the intermediate CTC loss on the middle recurrent
             block (0: off); needs two or more recurrent blocks.
+        frozen: names of layers held fixed in training (``trainable=False``; fine-tuning's
+            ``--freeze``), kept in the config so that a checkpoint reloads with them frozen.
     """
 
     def __init__(self, architecture="deepspeech", params=None, vocabulary=None, feature_config=None,
-                 spec_augment=None, utterance_norm="none", intermediate_ctc=0.0, **kwargs):
+                 spec_augment=None, utterance_norm="none", intermediate_ctc=0.0, frozen=(), **kwargs):
         if architecture not in ARCHITECTURES:
             raise ConfigError(f"architecture={architecture!r} must be one of {sorted(ARCHITECTURES)}")
         if isinstance(intermediate_ctc, bool) or not isinstance(intermediate_ctc, (int, float)) \
@@ -80,6 +82,8 @@ class AcousticModel(keras.Model):
         self.utterance_norm = utterance_norm
         self.reductions = tuple(reductions)
         self.intermediate_ctc = float(intermediate_ctc)
+        for name in frozen:
+            self.get_layer(name).trainable = False
         # A function, not a tracked attribute: the training view shares every layer and weight, and
         # the saved file holds each weight once.
         self._training_outputs = None
@@ -89,7 +93,7 @@ class AcousticModel(keras.Model):
 
     def _intermediate_logits(self):
         """The middle recurrent block's output through the logits layer(s): ``(batch, time', vocab)``."""
-        blocks = [layer.name for layer in self.layers if isinstance(layer, GRU)]
+        blocks = [layer.name for layer in self.layers if isinstance(layer, (GRU, ConformerBlock))]
         if len(blocks) < 2:
             raise ConfigError(f"intermediate_ctc={self.intermediate_ctc} needs two or more recurrent blocks; "
                               f"{self.architecture} with {self.params} has {len(blocks)}")
@@ -138,7 +142,8 @@ class AcousticModel(keras.Model):
         return {"architecture": self.architecture, "params": self.params,
                 "vocabulary": self.vocabulary.get_config(), "feature_config": self.feature_config.to_dict(),
                 "spec_augment": self.spec_augment, "utterance_norm": self.utterance_norm,
-                "intermediate_ctc": self.intermediate_ctc, "name": self.name, "trainable": self.trainable}
+                "intermediate_ctc": self.intermediate_ctc, "name": self.name, "trainable": self.trainable,
+                "frozen": [layer.name for layer in self.layers if layer.weights and not layer.trainable]}
 
     @classmethod
     def from_config(cls, config):

@@ -8,6 +8,7 @@ import keras
 
 from asr.errors import ConfigError
 from asr.frames import TimeUpsampling
+from asr.layers import ConformerBlock
 from asr.models.blocks import conv_front_end, logits_layer, recurrent_block, time_conv
 
 DEFAULT_UNITS = 200  # the classic AIND-capstone size
@@ -75,4 +76,21 @@ def deepspeech(x, lengths, vocab_size, conv_filters=(256,), conv_kernels=(11,), 
     return logits_layer(x, vocab_size, output_upsample), reductions + ([upsampling] if output_upsample > 1 else [])
 
 
-ARCHITECTURES = {f.__name__: f for f in (simple_rnn, rnn, cnn_rnn, deep_rnn, bidirectional_rnn, deepspeech)}
+def conformer(x, lengths, vocab_size, conv_filters=(64, 64), conv_kernels=((3, 3), (3, 3)),
+              conv_strides=((2, 2), (2, 2)), d_model=144, n_layers=8, num_heads=4, ff_multiplier=4, conv_kernel=15,
+              dropout=0.1):
+    """Conformer-CTC: a subsampling convolution front end (as ``deepspeech``'s: 2-D layers over
+    time and frequency, 4x in time by default: 40 ms frames), a projection to ``d_model``, then
+    ``n_layers`` ``asr.layers.ConformerBlock`` and the per-frame Dense. Defaults: the paper's
+    Conformer-S width (144, 4 heads), half its depth."""
+    x, lengths, reductions = conv_front_end(x, lengths, conv_filters, conv_kernels, conv_strides)
+    x = keras.layers.Dense(d_model, name="project")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="project_dropout")(x)
+    for i in range(1, n_layers + 1):
+        x = ConformerBlock(num_heads, ff_multiplier, conv_kernel, dropout, name=f"conformer_{i}")(x, lengths)
+    return logits_layer(x, vocab_size), reductions
+
+
+ARCHITECTURES = {f.__name__: f for f in (simple_rnn, rnn, cnn_rnn, deep_rnn, bidirectional_rnn, deepspeech,
+                                         conformer)}

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from conftest import DATA_DIR, require
 
-from asr.corpus import read_common_voice, read_common_voice_csv
+from asr.corpus import load_entries, read_common_voice, read_common_voice_csv
 from asr.errors import DataError
 
 CV_SAMPLE = DATA_DIR / "commonvoice-en" / "cv-corpus-6.1-sample"
@@ -87,3 +87,26 @@ def test_kaggle_csv_with_a_wrong_delimiter_and_re_encoded_clips(clips, tmp_path)
     csv_path.write_text(f"filename,text,duration\n{mp3_name},\"hello, world\",nan\n")
     entries, report = read_common_voice_csv(csv_path)
     assert entries[0]["path"].endswith(a) and entries[0]["text"] == "hello world"
+
+
+@pytest.mark.parametrize("layout", ["release", "kaggle", "audiofolder"])
+def test_a_field_over_the_csv_limit_skips_its_row_only(tmp_path, layout):
+    """Common Voice TSV, Kaggle CSV and audiofolder metadata.csv: a 200,000-character field is one
+    skipped, counted row; the rows after it are read."""
+    clip = sorted(require(CV_SAMPLE / "clips").glob("*.opus"))[0]
+    (tmp_path / "clips").mkdir()
+    shutil.copy(clip, tmp_path / "clips" / "a.opus")
+    shutil.copy(clip, tmp_path / "clips" / "b.opus")
+    huge = "x" * 200_000
+    if layout == "release":
+        table = tmp_path / "validated.tsv"
+        table.write_text(HEADER + f"s1\ta.opus\t{huge}\t1\ns2\tb.opus\tfine words\t1\n")
+    elif layout == "kaggle":
+        table = tmp_path / "cv-valid-dev.csv"
+        table.write_text(f"filename,text\nclips/a.opus,{huge}\nclips/b.opus,fine words\n")
+    else:
+        table = tmp_path / "metadata.csv"
+        table.write_text(f"file_name,transcription\nclips/a.opus,{huge}\nclips/b.opus,fine words\n")
+    entries, report = load_entries(str(table if layout == "kaggle" else tmp_path))
+    assert [e["text"] for e in entries] == ["fine words"]
+    assert report.skipped == {"a field over 131,072 characters": 1}

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -173,3 +174,39 @@ def test_resolve_mini_librispeech(tmp_path, librispeech_dir):
     assert train.name == "train-clean-5" and dev.name == "dev-clean-2"
     with pytest.raises(FileNotFoundError, match="not a folder"):
         resolve_mini_librispeech(tmp_path / "missing")
+
+
+def test_a_bad_download_place_is_one_line_before_any_download(tmp_path, monkeypatch):
+    def cli(*args, env=None):
+        return subprocess.run([sys.executable, "-m", "asr", "data", "download", *args], capture_output=True,
+                              text=True, cwd=ROOT, env={"ASR_DOWNLOAD_DIR": str(tmp_path), "PATH": "", **(env or {})})
+
+    (tmp_path / "a_file").write_text("mine\n")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    cases = [(("mini-librispeech", "--to", tmp_path / "a_file"), {}, "is not a folder"),
+             (("mini-librispeech",), {"ASR_DOWNLOAD_DIR": str(tmp_path / "a_file")}, "its parent"),
+             (("mini-librispeech", "--to", tmp_path / "a_file" / "sub"), {}, "its parent")]
+    if os.geteuid() != 0:  # root writes anywhere
+        cases.append((("mini-librispeech", "--to", locked / "x"), {}, "permission denied"))
+    for args, env, expected in cases:
+        result = cli(*map(str, args), env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr, result.stderr
+    assert (tmp_path / "a_file").read_text() == "mine\n"
+
+
+def test_an_archive_put_in_place_by_hand_is_checked_and_an_empty_folder_is_not_the_corpus(tmp_path, monkeypatch):
+    archive = _tar(tmp_path / "made.tar.gz", ("Toy/dev/1/2/1-2.trans.txt", "file", b"1-2-0001 HELLO\n"))
+    toy = _corpus("http://127.0.0.1:9/dev.tar.gz", file_digest(archive))
+    monkeypatch.setattr(download_module, "get_corpus", lambda name: toy)
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "dev.tar.gz").write_bytes(b"not the archive")
+    with pytest.raises(DownloadError, match=r"its checksum does not match \(sha256 expected [0-9a-f]{64}, found "
+                                            r"[0-9a-f]{64}\)"):
+        fetch("toy", root=root, progress=False)
+    (root / "dev.tar.gz").write_bytes(archive.read_bytes())  # the right file, by hand: no network needed
+    (root / "Toy" / "dev").mkdir(parents=True)  # an empty folder left behind
+    (folder,) = fetch("toy", root=root, progress=False)
+    assert (folder / "1/2/1-2.trans.txt").read_text() == "1-2-0001 HELLO\n"

@@ -123,17 +123,29 @@ def test_kaldi_command_entries_are_refused_and_never_run(tmp_path, speech_files)
 def test_nemo_manifest_with_offsets_relative_paths_and_bad_durations(tmp_path, speech_files):
     wav = speech_files[0][0]
     shutil.copy(wav, tmp_path / "a.wav")
+    seconds = sf.info(wav).duration
+    (tmp_path / "folder.wav").mkdir()
     lines = [{"audio_filepath": "a.wav", "text": "Hello", "duration": 1.25, "offset": 0.5},
-             {"audio_filepath": "a.wav", "text": "whole file", "duration": 2.0},
+             {"audio_filepath": "a.wav", "text": "whole file", "duration": round(seconds, 2)},
              {"audio_filepath": "a.wav", "text": "again", "duration": 1.25, "offset": 0.5},
              {"audio_filepath": "a.wav", "text": "bad", "duration": "Infinity"},
-             {"audio_filepath": "a.wav", "text": "no duration", "offset": 1.0}]
+             {"audio_filepath": "a.wav", "text": "no duration", "offset": 1.0},
+             {"audio_filepath": "a.wav", "text": "ten hours", "duration": 36000.0},
+             {"audio_filepath": "a.wav", "text": "past the end", "duration": seconds, "offset": 1.0},
+             {"audio_filepath": "folder.wav", "text": "a folder", "duration": 1.0},
+             {"audio_filepath": "a.wav", "text": "zero", "duration": 0},
+             {"audio_filepath": "a.wav", "text": "missing"}]
     path = tmp_path / "nemo.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines).replace('"Infinity"', "Infinity"))
     entries, report = read_manifest(path)
-    assert report.layout == "nemo" and [e["text"] for e in entries] == ["hello", "whole file", "again"]
+    assert report.layout == "nemo"
+    assert [e["text"] for e in entries] == ["hello", "whole file", "again", "zero", "missing"]
     assert entries[0]["path"] == str(tmp_path / "a.wav") and entries[0]["offset"] == 0.5
-    assert report.skipped == {"duration is not a finite number >= 0": 1, "offset without a duration > 0": 1}
+    assert entries[-1]["duration"] == entries[-2]["duration"] == pytest.approx(seconds, abs=1e-3)  # from the audio
+    assert report.skipped == {"duration is not a finite number >= 0": 1, "offset without a duration > 0": 1,
+                              "duration disagrees with the audio": 1, "segment outside its recording": 1,
+                              "missing or unreadable audio": 1}
+    assert report.examples["duration disagrees with the audio"] == [f"line 6 (duration 36000 s, audio {seconds:g} s)"]
     data = prepare(entries[:1], FeatureConfig("log_mel"), Vocabulary(), cache_dir=False)
     assert data.features[0].shape[0] == 126  # 1.25 s, not the whole file
 

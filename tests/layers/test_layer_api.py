@@ -38,6 +38,10 @@ CASES = {
     "masked_max": (layers.MaskedGlobalMaxPooling1D, {}, X_PADDED, (3, 4), 0, 0.0, False),
     "drop_mask": (layers.DropMask, {}, X_PADDED, (3, 7, 4), 0, 0.0, False),
     "mask_from_value": (layers.MaskFromValue, {"mask_value": 0.0}, X_PADDED, (3, 7), 0, None, False),
+    "masked_self_attention": (layers.MaskedSelfAttention, {"num_heads": 2, "dropout": 0.1}, (X, LENGTHS),
+                              (3, 7, 4), 4, None, True),
+    "conformer_block": (layers.ConformerBlock, {"num_heads": 2, "ff_multiplier": 2, "conv_kernel": 3},
+                        (X, LENGTHS), (3, 7, 4), 29, None, True),
     "subsampling_conv2d": (layers.SubsamplingConv2D, {"filters": 2, "kernel_size": (3, 2), "strides": (2, 2)},
                            X[..., None], (3, 3, 2, 2), 2, None, True),
 }
@@ -60,6 +64,7 @@ def test_saved_layers_reload_in_a_fresh_process(tmp_path):
         "normalize": (lambda: layers.FeatureNormalization(4, name="normalize"), True),
         "zero_padded": (lambda: layers.ZeroPaddedFrames(name="zero_padded"), True),
         "bn": (lambda: layers.SequenceBatchNorm(momentum=0.9, name="bn"), True),
+        "conformer": (lambda: layers.ConformerBlock(num_heads=2, conv_kernel=3, name="conformer"), True),
         "attention": (lambda: layers.AttentionWithContext(name="attention"), False),
         "pooling": (lambda: layers.AttentionPooling(units=8, name="pooling"), False),
     }

@@ -15,7 +15,9 @@ RNG = np.random.default_rng(0)
 SMALL = {"simple_rnn": {}, "rnn": {"units": 8}, "cnn_rnn": {"filters": 8, "units": 8, "padding": "same"},
          "deep_rnn": {"units": 8, "n_layers": 2, "dropout": 0.1}, "bidirectional_rnn": {"units": 8},
          "deepspeech": {"conv_filters": [4, 8], "conv_kernels": [[5, 5], 5], "conv_strides": [[2, 2], 1],
-                        "units": 8, "n_layers": 2, "output_upsample": 2}}
+                        "units": 8, "n_layers": 2, "output_upsample": 2},
+         "conformer": {"conv_filters": [4, 4], "conv_kernels": [[3, 3], [3, 3]], "conv_strides": [[2, 2], [2, 1]],
+                       "d_model": 8, "n_layers": 2, "num_heads": 2, "conv_kernel": 3}}
 
 
 def batch(frames=(60, 41), n_features=13, label_len=(6, 3)):

@@ -1,0 +1,1 @@
+"""Pretrained models: fine-tuning from a trained model (``asr.pretrained.init``)."""
