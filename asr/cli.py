@@ -407,11 +407,28 @@ def run_export(args):
 USER_ERRORS = (AsrError, FileNotFoundError, IsADirectoryError, PermissionError)
 
 
+def _needs_keras(args):
+    """Whether the command loads Keras: training, and evaluating or transcribing a .keras model."""
+    return args.command == "train" or (args.command in ("evaluate", "transcribe")
+                                       and not str(args.model).lower().endswith(".onnx"))
+
+
+def _close_progress_bars():
+    """End every progress bar still drawn, so that the error line after it starts a line of its own."""
+    if "tqdm" not in sys.modules:
+        return
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
 def run_script(main, name):
     """Run a recipe's ``main()``; a user error (bad data or flags) exits with one line, no traceback."""
     try:
         main()
     except USER_ERRORS as error:
+        _close_progress_bars()
         raise SystemExit(f"{name}: error: {error}") from None
     except ModuleNotFoundError as error:
         if (missing := missing_dependency(error)) is None:
@@ -420,8 +437,10 @@ def run_script(main, name):
 
 
 def main(argv=None):
-    choose_backend(required=False)  # Keras is imported only by the commands that need it
-    args = make_parser().parse_args(_route_data_download(sys.argv[1:] if argv is None else list(argv)))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Keras is imported only by the commands that need it; TensorFlow's log lines only with -v
+    choose_backend(required=False, verbose=bool({"-v", "--verbose"} & set(argv)))
+    args = make_parser().parse_args(_route_data_download(argv))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
@@ -429,11 +448,16 @@ def main(argv=None):
                "transcribe": run_transcribe, "export": run_export, "lm": cli_lm.run_build}[args.command]
     name = f"asr {args.command.replace('-', ' ')}"  # data-download is "asr data download"
     name += f" {args.lm_command}" if args.command == "lm" else ""
+    if not args.verbose and os.environ.get("KERAS_BACKEND") == "tensorflow" and _needs_keras(args):
+        from asr.keras_backend import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     try:
         status = command(args)
     except USER_ERRORS as error:
         if args.verbose:
             raise
+        _close_progress_bars()
         print(f"{name}: error: {error}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as error:  # an optional dependency: say which extra installs it
@@ -442,6 +466,7 @@ def main(argv=None):
         print(f"{name}: error: {missing}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _close_progress_bars()
         print(f"{name}: interrupted", file=sys.stderr)
         return 130  # 128 + SIGINT
     except BrokenPipeError:  # the reader of our output went away (`asr data ... | head`): stop quietly

@@ -172,6 +172,19 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig noise_dir={self.noise_dir!r} needs noise_prob > 0: the share of "
                               "utterances that get its noise")
 
+    def with_absolute_paths(self):
+        """This configuration with its data, noise, cache and init_from paths absolute (layouts
+        kept), as ``config.json`` records them: ``--resume`` from another working folder reads
+        the same files."""
+        import os
+
+        from asr.corpus.sources import absolute_sources
+
+        paths = {name: os.path.abspath(getattr(self, name)) for name in ("noise_dir", "cache_dir", "init_from")
+                 if getattr(self, name) and (name != "init_from" or os.path.exists(self.init_from))}
+        return dataclasses.replace(self, train_data=absolute_sources(self.train_data),
+                                   dev_data=absolute_sources(self.dev_data), **paths)
+
     def freeze_names(self):
         """The ``freeze`` names as a list (empty when nothing is frozen)."""
         return [name.strip() for name in self.freeze.split(",") if name.strip()]

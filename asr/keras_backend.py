@@ -43,24 +43,55 @@ def jax_platform():
     return jax.default_backend()
 
 
-def choose_backend(required=True):
+def quiet_tensorflow(backend, verbose=False):
+    """Keep TensorFlow's C++ log lines off stderr unless ``verbose`` (or the user set the variables):
+    every level below FATAL (oneDNN's "supports DT_INT64 only ..." is logged as an error), and,
+    when TensorFlow is not the backend (it only feeds data then), the oneDNN notice it prints on
+    import, which no log level reaches."""
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if backend != "tensorflow":
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow (the backend: Keras imports it next) with its import-time notices
+    (written by its C++ code before any log level applies) kept off stderr."""
+    import sys
+
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def choose_backend(required=True, verbose=False):
     """Set ``KERAS_BACKEND`` to the fastest installed backend unless the user already set it.
 
     Must run before Keras is imported; returns the backend in effect. With none installed:
     ``MissingDependency`` saying what to install, or None when not ``required`` (the command
     line: transcribing an ONNX model needs no Keras). Also quiets
-    TensorFlow's C++ start-up logging and turns on JAX's persistent compilation cache (one
-    XLA compilation per padded batch shape costs seconds on a CPU; later runs reuse them),
-    unless the user configured these.
+    TensorFlow's C++ logging unless ``verbose`` (``quiet_tensorflow``) and turns on JAX's
+    persistent compilation cache (one XLA compilation per padded batch shape costs seconds on a
+    CPU; later runs reuse them), unless the user configured these.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(default_cache_dir() / "jax"))  # XLA programs
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    for name in PREFERENCE:
-        if importlib.util.find_spec(name) is not None:
-            os.environ["KERAS_BACKEND"] = name
-            return name
+    backend = os.environ.get("KERAS_BACKEND") or next(
+        (name for name in PREFERENCE if importlib.util.find_spec(name) is not None), None)
+    quiet_tensorflow(backend, verbose)
+    if backend is not None:
+        os.environ["KERAS_BACKEND"] = backend
+        if required and backend == "tensorflow" and not verbose:  # Keras (and so TensorFlow) comes next
+            import_tensorflow_quietly()
+        return backend
     if required:
         raise MissingDependency(f"no Keras backend is installed: {BACKEND_HINT}")
     return None

@@ -44,7 +44,7 @@ def check_resume(config, output_dir):
     other field raises ``ConfigError`` naming it.
     """
     state = files.read_state(output_dir)
-    recorded = recorded_config(output_dir)
+    recorded = recorded_config(output_dir).with_absolute_paths()  # a run recorded before paths were made absolute
     changes = {field.name: [getattr(recorded, field.name), getattr(config, field.name)]
                for field in dataclasses.fields(TrainConfig)
                if field.name not in NOT_COMPARED and getattr(recorded, field.name) != getattr(config, field.name)}

@@ -177,7 +177,7 @@ def train(config, resume=False, verbose="auto", overwrite=False):
     elif topology.is_chief:
         files.claim_run_folder(output_dir, overwrite)
     keras.utils.set_random_seed(config.seed)
-    config = with_base_architecture(config, output_dir, resume)
+    config = with_base_architecture(config.with_absolute_paths(), output_dir, resume)
     state, changes = check_resume(config, output_dir) if resume else ({"epoch": -1, "history": {}}, {})
     train_entries, dev_entries, reports = load_data(config)
     model, init_report = _start_model(config, output_dir, state, resume)

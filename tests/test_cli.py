@@ -123,3 +123,28 @@ def test_config_flags_help_shows_given_defaults_as_the_flags_take_them():
     text = " ".join(parser.format_help().split())  # a "%" in a value does not break argparse's formatting
     assert "(default: runs/50%)" in text and "(default: 0.9,1)" in text and '(default: {"units": 64})' in text
     assert parser.parse_args(["--speed-perturb", "0.9,1"]).speed_perturb == (0.9, 1.0)  # what the help shows parses
+
+
+def test_tensorflow_log_lines_stay_off_stderr_unless_verbose(small_model_path, librivox_dir):
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    wav = sorted(librivox_dir.glob("*.wav"))[0]
+    for backend in ("tensorflow", "jax"):
+        result = subprocess.run([sys.executable, "-m", "asr", "transcribe", str(small_model_path), str(wav), "-q"],
+                                capture_output=True, text=True, cwd=ROOT, env={**env, "KERAS_BACKEND": backend},
+                                timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        for noise in ("oneDNN", "I0000", "E0000", "absl"):
+            assert noise not in result.stderr, (backend, result.stderr[-2000:])
+
+
+def test_an_error_after_a_progress_bar_starts_its_own_line(small_model_path, tmp_path, capsys):
+    from asr.cli import main
+
+    for i in range(3):  # transcripts whose audio decodes to nothing usable: found, then refused at features
+        (tmp_path / f"{i}.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+        (tmp_path / f"{i}.txt").write_text("hello\n")
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps({"path": str(tmp_path / f"{i}.wav"), "text": "hello"})
+                                              + "\n" for i in range(3)))
+    assert main(["evaluate", str(small_model_path), str(tmp_path / "m.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "asr evaluate: error:" in err and "\nasr evaluate: error:" in "\n" + err.replace("\r", "\n"), err

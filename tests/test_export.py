@@ -166,3 +166,30 @@ def test_empty_and_upper_case_onnx_files(exported, tmp_path):
         OnnxModel(tmp_path / "empty.onnx")
     shutil.copy(exported[1], tmp_path / "MODEL.ONNX")
     assert isinstance(asr.load_model(tmp_path / "MODEL.ONNX"), OnnxModel)
+
+
+def test_conformer_exports_with_the_same_logits_and_text(tmp_path, librivox_dir):
+    """Self-attention with rotary positions, masking of padded keys and the depthwise convolution
+    survive tf2onnx: the same logits over dynamic batch and time, the same text."""
+    from asr.export import export_onnx
+    from asr.features import FeatureConfig
+    from asr.inference import transcribe
+    from asr.models import build_model, load_model
+    from asr.onnx_runtime import OnnxModel
+
+    model = build_model("conformer", FeatureConfig("log_mel"), conv_filters=[8, 8], d_model=16, n_layers=2,
+                        num_heads=2, conv_kernel=5)
+    rng = np.random.default_rng(0)
+    model.set_normalization(rng.normal(size=80).astype("float32"), rng.uniform(1, 2, 80).astype("float32"))
+    model.save(tmp_path / "conformer.keras")
+    export_onnx(tmp_path / "conformer.keras", tmp_path / "conformer.onnx")
+    model, onnx_model = load_model(tmp_path / "conformer.keras", compile=False), OnnxModel(tmp_path / "conformer.onnx")
+    x = rng.normal(size=(3, 203, 80)).astype("float32")
+    lengths = np.array([203, 150, 37], "int32")
+    expected = np.asarray(model.predict_on_batch({"features": x, "feature_lengths": lengths}))
+    logits, logit_lengths = onnx_model({"features": x, "feature_lengths": lengths})
+    np.testing.assert_array_equal(logit_lengths, model.output_lengths(lengths))
+    for row, n in enumerate(logit_lengths):
+        np.testing.assert_allclose(logits[row, :n], expected[row, :n], atol=1e-4)
+    wavs = sorted(str(p) for p in librivox_dir.glob("*.wav"))[:2]
+    assert [r.text for r in transcribe(onnx_model, wavs)] == [r.text for r in transcribe(model, wavs)]

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -212,3 +213,21 @@ def test_corrupt_state_is_one_clear_error_naming_the_file(tmp_path, text, messag
     (tmp_path / "state.json").write_text(text)
     with pytest.raises(CorruptFileError, match=message):
         read_state(tmp_path)
+
+
+def test_a_run_resumes_from_another_working_folder(tiny_corpus, tmp_path, monkeypatch):
+    """config.json records absolute paths, so --resume works wherever it is typed."""
+    monkeypatch.chdir(tiny_corpus)
+    relative = config(tiny_corpus, tmp_path, epochs=1)
+    relative = replace(relative, train_data="train.jsonl", dev_data="manifest:dev.jsonl", cache_dir="cache")
+    train(relative, verbose=0)
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert recorded["train_data"] == str(tiny_corpus / "train.jsonl")
+    assert recorded["dev_data"] == f"manifest:{tiny_corpus / 'dev.jsonl'}"
+    monkeypatch.chdir(tmp_path)
+    resumed = train(replace(TrainConfig.from_json(tmp_path / "run" / "config.json"), epochs=2), resume=True, verbose=0)
+    assert len(resumed["history"]["loss"]) == 2
+    with pytest.raises(FileNotFoundError, match=f"tried '{tmp_path / 'nowhere.jsonl'}'"):
+        train(replace(relative, train_data="nowhere.jsonl", output_dir=str(tmp_path / "other")), verbose=0)
+    with pytest.raises(ConfigError, match="unknown layout 'libirspeech'"):
+        train(replace(relative, train_data="libirspeech:x", output_dir=str(tmp_path / "other")), verbose=0)

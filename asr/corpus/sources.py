@@ -70,11 +70,27 @@ def split_sources(sources):
     return found
 
 
+def absolute_sources(sources):
+    """``sources`` (a ``train_data``-style string) with every path made absolute, layouts kept:
+    a run's recorded settings then mean the same data from any working folder."""
+    if not sources:
+        return sources
+    resolved = []
+    for source in split_sources(sources):
+        parse_source(source)  # an unknown LAYOUT: prefix is named here, not taken for a file name
+        head, sep, rest = source.partition(":")
+        layout, path = (head + sep, rest) if sep and head in LAYOUTS else ("", source)
+        resolved.append(layout + os.path.abspath(path))
+    return ",".join(resolved)
+
+
 def parse_source(text, layout="auto"):
     """``(layout, path)`` of ``"LAYOUT:PATH"`` (the layout must be one of ``LAYOUTS``) or ``"PATH"``."""
     head, sep, rest = str(text).partition(":")
     if sep and head in LAYOUTS:
         layout, text = head, rest
+    elif sep and len(head) > 1 and head.isidentifier() and not os.path.exists(text):  # "C:" is a drive
+        raise ConfigError(f"unknown layout {head!r} in {str(text)!r}: layouts are {', '.join(LAYOUTS)}")
     if layout != "auto" and layout not in LAYOUTS:
         raise ConfigError(f"layout={layout!r} must be 'auto' or one of {LAYOUTS}")
     return ("manifest" if layout == "nemo" else layout), pathlib.Path(text)
@@ -85,7 +101,8 @@ def find_sources(source, layout="auto"):
     and the layouts looked for when it holds none."""
     layout, path = parse_source(source, layout)
     if not path.exists():
-        raise FileNotFoundError(f"data source not found: {str(path)!r} (a corpus folder or file; looked for "
+        raise FileNotFoundError(f"data source not found: {str(path)!r} (tried {os.path.abspath(path)!r}; a corpus "
+                                f"folder or file; looked for "
                                 f"{LOOKED_FOR})")
     if layout != "auto":
         return [_explicit(layout, path)]
