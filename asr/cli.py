@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import os
 import pathlib
 import sys
@@ -26,6 +27,16 @@ def _float_tuple(text):
         return tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text!r}")
+    return value
 
 
 def add_dataclass_arguments(parser, cls, defaults=None):
@@ -103,7 +114,7 @@ def make_parser():
                                                                  f"reader; layouts: {', '.join(LAYOUTS)})")
     data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto",
                       help="reader for every PATH (default: auto, chosen from what each path holds)")
-    data.add_argument("--max-duration", type=float, help="seconds; longer utterances are skipped and counted "
+    data.add_argument("--max-duration", type=_positive_seconds, help="seconds; longer utterances are skipped and counted "
                                                          "(default: no limit)")
     data.add_argument("--manifest", metavar="OUT.jsonl", help="write every usable utterance to this manifest "
                                                               "(asr train --train-data reads it)")
@@ -141,6 +152,9 @@ def make_parser():
     evaluate.add_argument("--output", help="report JSON path (default or '-': print the JSON)")
     evaluate.add_argument("--alignment-plot", help="image (.png, .pdf, .svg) of the first utterance's spectrogram "
                                                    "and alignment")
+    evaluate.add_argument("--hypotheses", metavar="OUT.jsonl",
+                          help="also write every utterance, one JSON line each: id, source, reference, hypothesis, "
+                               "CER, WER, duration ('-': standard output)")
     evaluate.add_argument("--overwrite", action="store_true", help="replace existing --output / --alignment-plot "
                                                                    "files")
     _decoder_arguments(evaluate)
@@ -286,8 +300,13 @@ def run_evaluate(args):
     check_batch_size(args.batch_size)
     if args.output == "-":  # the Unix convention: standard output
         args.output = None
-    outputs.check_outputs_apart({"--output": args.output, "--alignment-plot": args.alignment_plot},
+    outputs.check_outputs_apart({"--output": args.output, "--alignment-plot": args.alignment_plot,
+                                 "--hypotheses": args.hypotheses},
                                 {"MODEL": [args.model], "DATA": [_source_path(s) for s in args.data]})
+    if args.hypotheses and args.hypotheses != "-":
+        outputs.check_output_file(args.hypotheses, args.overwrite, "--hypotheses")
+    if args.hypotheses == "-" and not args.output:
+        raise ConfigError("--hypotheses '-' and the report both go to standard output: give --output a file")
     if args.alignment_plot == "-":
         raise ConfigError("--alignment-plot '-': a picture does not go to standard output; give it a file")
     if args.output:
@@ -299,7 +318,10 @@ def run_evaluate(args):
     model = load_model(args.model, compile=False)
     entries, sources = load_sources(args.data, progress=True)
     report = evaluate(model, entries, _decoder(args, model.vocabulary), args.batch_size, name=",".join(args.data),
-                      progress=True, alignment_plot=args.alignment_plot, sources=sources)
+                      progress=True, alignment_plot=args.alignment_plot, sources=sources,
+                      all_rows=bool(args.hypotheses))
+    if args.hypotheses:
+        _write_hypotheses(report.pop("rows"), entries, args.hypotheses)
     if report["skipped"]:
         print(f"asr evaluate: skipped {sum(report['skipped'].values())} utterances: "
               + ", ".join(f"{n} {reason}" for reason, n in report["skipped"].items()), file=sys.stderr)
@@ -309,6 +331,25 @@ def run_evaluate(args):
         print(f"CER {report['cer']['rate']:.4f}  WER {report['wer']['rate']:.4f}  -> {args.output}")
     else:
         print(text)
+
+
+def _write_hypotheses(rows, entries, path):
+    """One JSON line per scored utterance (``--hypotheses``), atomically, or to standard output."""
+    from asr.files import write_text_atomic
+    from asr.metrics import word_errors
+
+    by_id = {str(entry["id"]): entry for entry in entries}
+    lines = []
+    for row in rows:
+        entry = by_id.get(row["id"], {})
+        lines.append(json.dumps({"id": row["id"], "source": entry.get("source"), "reference": row["reference"],
+                                 "hypothesis": row["hypothesis"], "cer": row["cer"],
+                                 "wer": word_errors([row["reference"]], [row["hypothesis"]]).rate,
+                                 "duration": entry.get("duration")}, ensure_ascii=False) + "\n")
+    if path == "-":
+        sys.stdout.write("".join(lines))
+    else:
+        write_text_atomic(path, "".join(lines))
 
 
 FORMATS = ("text", "jsonl", "srt", "vtt")
@@ -365,6 +406,15 @@ def run_transcribe(args):
     return int(failed > 0)
 
 
+def escape_path(path):
+    """``path`` for a ``PATH<TAB>TEXT`` line: a name with a tab or line break in it is written with
+    backslash escapes (``\t``, ``\n``, ``\r``, ``\\``, as ``ls -b`` does), so that one file is
+    always one line; other names as they are."""
+    if not any(ch in path for ch in "\t\n\r"):
+        return path
+    return path.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _emit(result, args, targets, written):
     """Print ``result`` or write it to its target at once (its path added to ``written``);
     returns 1 when its file failed to read or to write."""
@@ -378,7 +428,7 @@ def _emit(result, args, targets, written):
             print(json.dumps(result.to_dict()), flush=True)
         return 1
     if targets is None:
-        prefix = f"{result.path}\t" if args.format == "text" and len(args.audio) > 1 else ""
+        prefix = f"{escape_path(result.path)}\t" if args.format == "text" and len(args.audio) > 1 else ""
         sys.stdout.write(prefix + _render(result, args.format))
         sys.stdout.flush()
         return 0

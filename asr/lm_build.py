@@ -67,6 +67,9 @@ def build_lm(sentences, order=3, prune=(), exclude=(), dev=()):
     ``(lm, report)``: sentences used and excluded, discounts, n-grams, seconds, perplexity."""
     held_out = {normalize_transcript(s) for s in exclude}
     kept = [s for s in sentences if s not in held_out]
+    if not sentences:
+        raise ConfigError("no text to train on: the text files hold no sentence (empty, or nothing left after "
+                          "normalisation)")
     if not kept:
         raise ConfigError(f"no text left to train on: {len(sentences)} sentences, all excluded")
     start = time.perf_counter()

@@ -1,5 +1,7 @@
 """PNG plots: training curves, and a spectrogram with its CTC alignment."""
 
+import pathlib
+
 import numpy as np
 
 from asr.posteriors import log_softmax
@@ -32,6 +34,7 @@ def plot_history(history, path):
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
     fig.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)  # a folder the output check found missing
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -59,5 +62,6 @@ def plot_alignment(features, logits, vocabulary, path, title="", frame_seconds=0
     ax_post.set_yticklabels([s.replace(" ", "\u2423") for s in vocabulary.symbols], fontsize=6)
     ax_post.set(xlabel="time (s)", ylabel="character posterior")
     fig.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)  # a folder the output check found missing
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -148,3 +148,50 @@ def test_an_error_after_a_progress_bar_starts_its_own_line(small_model_path, tmp
     assert main(["evaluate", str(small_model_path), str(tmp_path / "m.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "asr evaluate: error:" in err and "\nasr evaluate: error:" in "\n" + err.replace("\r", "\n"), err
+
+
+def test_evaluate_hypotheses_lists_every_utterance_and_plots_into_a_new_folder(small_model_path, librivox_dir,
+                                                                              tmp_path):
+    from asr.cli import main
+
+    out = tmp_path / "errors.jsonl"
+    plot = tmp_path / "new" / "folder" / "alignment.png"
+    assert main(["evaluate", str(small_model_path), str(librivox_dir), "--hypotheses", str(out),
+                 "--alignment-plot", str(plot), "--output", str(tmp_path / "report.json")]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 5 and plot.is_file()
+    assert set(rows[0]) == {"id", "source", "reference", "hypothesis", "cer", "wer", "duration"}
+    assert all(row["duration"] > 0 and 0 <= row["cer"] for row in rows)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "rows" not in report and report["utterances"] == 5
+
+
+def test_a_file_name_with_a_line_break_stays_on_one_line(small_model_path, librivox_dir, tmp_path, capsys):
+    import shutil
+
+    from asr.cli import main
+
+    wavs = sorted(librivox_dir.glob("*.wav"))[:2]
+    odd = tmp_path / "two\nlines.wav"
+    shutil.copy(wavs[0], odd)
+    assert main(["transcribe", str(small_model_path), str(odd), str(wavs[1]), "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(str(tmp_path / "two\\nlines.wav") + "\t")
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "ten"])
+def test_max_duration_must_be_positive_seconds(value, librivox_dir, capsys):
+    from asr.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["data", str(librivox_dir), "--max-duration", value])
+    assert "expected a finite number of seconds > 0" in capsys.readouterr().err
+
+
+def test_lm_build_on_empty_text_says_so(tmp_path, capsys):
+    from asr.cli import main
+
+    (tmp_path / "empty.txt").write_text("\n\n")
+    assert main(["lm", "build", str(tmp_path / "empty.txt"), "-o", str(tmp_path / "lm.arpa")]) == 2
+    err = capsys.readouterr().err
+    assert "the text files hold no sentence" in err and "excluded" not in err
