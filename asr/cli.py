@@ -114,8 +114,8 @@ def make_parser():
                                                                  f"reader; layouts: {', '.join(LAYOUTS)})")
     data.add_argument("--layout", choices=("auto", *LAYOUTS), default="auto",
                       help="reader for every PATH (default: auto, chosen from what each path holds)")
-    data.add_argument("--max-duration", type=_positive_seconds, help="seconds; longer utterances are skipped and counted "
-                                                         "(default: no limit)")
+    data.add_argument("--max-duration", type=_positive_seconds,
+                      help="seconds; longer utterances are skipped and counted (default: no limit)")
     data.add_argument("--manifest", metavar="OUT.jsonl", help="write every usable utterance to this manifest "
                                                               "(asr train --train-data reads it)")
     data.add_argument("--overwrite", action="store_true", help="replace an existing --manifest file")
