@@ -4,7 +4,7 @@ and a reader for a plain folder of audio files with one ``.txt`` transcript each
 import pathlib
 
 from asr.audio import AUDIO_EXTENSIONS
-from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport, EntryBuilder
+from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport, EntryBuilder, inside
 
 
 def _find_audio(folder, utt_id):
@@ -38,7 +38,9 @@ def read_librispeech(root, vocabulary=None, max_duration=None, progress=False):
             if not line.strip():
                 continue
             utt_id, _, raw_text = line.strip().partition(" ")
-            builder.add(utt_id, _find_audio(trans.parent, utt_id), raw_text, speaker=utt_id.split("-")[0])
+            audio = _find_audio(trans.parent, utt_id)
+            builder.add(utt_id, audio if inside(root, audio.relative_to(root)) else None, raw_text,
+                        speaker=utt_id.split("-")[0])
     entries, report = builder.finish()
     return sorted(entries, key=lambda e: e["id"]), report
 
@@ -49,7 +51,14 @@ def read_transcribed_folder(folder, vocabulary=None, speaker=UNKNOWN_SPEAKER, ma
     if not folder.is_dir():
         raise FileNotFoundError(f"folder not found: {str(folder)!r}")
     builder = EntryBuilder(CorpusReport("folder", folder), vocabulary, max_duration, progress)
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if any(p.suffix.lower() in AUDIO_EXTENSIONS for p in sub.iterdir()):  # said, not silently passed over
+            builder.report.skip("subfolder not read (a folder of audio + .txt is read one level deep: give the "
+                                "subfolder as a source of its own)", sub.name + "/")
     for audio in sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS):
+        if inside(folder, audio.name) is None or inside(folder, audio.with_suffix(".txt").name) is None:
+            builder.report.skip("a link to outside the corpus folder", audio.name)
+            continue
         text_file = audio.with_suffix(".txt")
         if not text_file.is_file():
             builder.report.skip("no .txt transcript", audio.name)

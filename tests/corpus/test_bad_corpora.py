@@ -110,3 +110,32 @@ def test_a_field_over_the_csv_limit_skips_its_row_only(tmp_path, layout):
     entries, report = load_entries(str(table if layout == "kaggle" else tmp_path))
     assert [e["text"] for e in entries] == ["fine words"]
     assert report.skipped == {"a field over 131,072 characters": 1}
+
+
+def test_links_out_of_a_corpus_are_refused_and_subfolders_are_named(tmp_path, librivox_dir):
+    wavs = sorted(librivox_dir.glob("*.wav"))[:3]
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir()
+    outside.mkdir()
+    shutil.copy(wavs[0], corpus / "a.wav")
+    (corpus / "a.txt").write_text("hello\n")
+    shutil.copy(wavs[1], outside / "secret.wav")
+    (corpus / "b.wav").symlink_to(outside / "secret.wav")
+    (corpus / "b.txt").write_text("linked\n")
+    (corpus / "more").mkdir()
+    shutil.copy(wavs[2], corpus / "more" / "c.wav")
+    (corpus / "more" / "c.txt").write_text("nested\n")
+    entries, report = load_entries(str(corpus))
+    assert [e["id"] for e in entries] == ["a"]
+    assert report.skipped["a link to outside the corpus folder"] == 1
+    (reason,) = [r for r in report.skipped if r.startswith("subfolder not read")]
+    assert report.examples[reason] == ["more/"]
+
+    books = tmp_path / "books" / "19" / "198"  # LibriSpeech layout: a chapter's audio linked from elsewhere
+    books.mkdir(parents=True)
+    (books / "19-198.trans.txt").write_text("19-198-0001 HELLO\n19-198-0002 THERE\n")
+    shutil.copy(wavs[0], books / "19-198-0001.wav")
+    (books / "19-198-0002.wav").symlink_to(outside / "secret.wav")
+    entries, report = load_entries(str(tmp_path / "books"))
+    assert [e["id"] for e in entries] == ["19-198-0001"] and report.skipped == {
+        "no audio path, or one outside the corpus folder": 1}

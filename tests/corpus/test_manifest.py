@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import fake_librispeech
+from conftest import fake_librispeech, write_tone
 
 from asr.corpus import (
     load_entries,
@@ -18,6 +18,7 @@ def test_manifest_round_trip_and_bad_lines(tmp_path):
     entries, _ = read_librispeech(fake_librispeech(tmp_path / "ls"))
     path = tmp_path / "m.jsonl"
     write_manifest(entries, path)
+    write_tone(tmp_path / "rel.wav")  # the lines' audio is read (and checked) too
     with open(path, "a") as f:
         f.write("{not json\n" + json.dumps({"path": "x.wav"}) + "\n")
         f.write(json.dumps({"path": "rel.wav", "text": "UPPER Case!"}) + "\n")
@@ -30,6 +31,7 @@ def test_manifest_round_trip_and_bad_lines(tmp_path):
 def test_manifest_stores_absolute_paths(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "audio").mkdir()
+    write_tone(tmp_path / "audio" / "a.wav")
     write_manifest([{"id": "a", "path": "audio/a.wav", "text": "a"}], tmp_path / "out" / "m.jsonl")
     assert read_manifest(tmp_path / "out" / "m.jsonl")[0][0]["path"] == str(tmp_path / "audio" / "a.wav")
 

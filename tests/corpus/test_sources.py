@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DATA_DIR, ROOT, fake_librispeech, require
+from conftest import DATA_DIR, ROOT, fake_librispeech, require, write_tone
 
 from asr.corpus import find_sources, load_entries, load_sources, read_manifest
 from asr.errors import ConfigError, DataError
@@ -65,6 +65,7 @@ def test_several_sources_one_corpus_with_a_report_each(tmp_path, librivox_dir):
     again, reports = load_sources([str(librivox_dir), f"folder:{librivox_dir}"])  # the same audio twice
     assert len(again) == 5 and reports[1].skipped == {"same audio as in an earlier source": 5}
     assert reports[1].read == 0 and reports[1].summary["utterances"] == 0
+    write_tone(tmp_path / "a.wav")
     (tmp_path / "twice.jsonl").write_text(2 * (json.dumps({"path": str(tmp_path / "a.wav"), "text": "a"}) + "\n"))
     assert len(load_sources(str(tmp_path / "twice.jsonl"))[0]) == 2  # a manifest may repeat an utterance (weight)
     merged, report = load_entries([str(tmp_path / "ls"), str(librivox_dir)])
