@@ -36,9 +36,11 @@ TEST_SETS = {"commonvoice_unseen": "commonvoice-en/cv-corpus-6.1-sample", "libri
              "librispeech_5652": "librispeech-sample/LibriSpeech/train-clean-100/5652"}
 DEV_UTTERANCES = 200  # ~4 % of the 4,419 training utterances: a dev CER to +-0.01, drawn once (seeded)
 LEARNING_CURVE = "learning_curve.json"
-BASE = dict(  # the base's configuration (docs/pretrained.md: the architecture chosen at equal CPU minutes)
-    output_dir="runs/pretrain_english", model="deepspeech", features="log_mel", epochs=120, batch_size=8,
-    learning_rate=2e-3, warmup_epochs=1.0,
+BASE = dict(  # the base's configuration (docs/pretrained.md: the architecture chosen at equal CPU minutes, BiGRU
+    # 192 x 4 against a Conformer-CTC; the recipe's model, speeds and augmentation). 35 epochs of 17.7 hours (5.9 h x
+    # 3 speeds, ~13.6 minutes each on 2 cores): ~8 CPU-hours, the learning-rate decay planned over all of them
+    output_dir="runs/pretrain_english", model="deepspeech", features="log_mel", epochs=35, batch_size=8,
+    learning_rate=2e-3, warmup_epochs=1.0, speed_perturb=(0.9, 1.0, 1.1),
     model_params={"conv_filters": [16, 16], "conv_kernels": [[5, 11], [5, 11]], "conv_strides": [[2, 2], [2, 2]],
                   "units": 192, "n_layers": 4, "dropout": 0.2},
     spec_augment={"freq_masks": 2, "freq_mask_width": 15, "time_masks": 5, "time_mask_ratio": 0.05})

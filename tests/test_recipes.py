@@ -183,3 +183,29 @@ def test_librispeech_mini_counts_audio_trained_on_only_when_every_epoch_recorded
     assert trained_minutes({"loss": [9.0, 8.0], "audio_seconds": [60.0, 120.0]}, "audio_seconds") == 3.0
     resumed = {"loss": [9.0, 8.0], "audio_seconds": [120.0]}  # its first epoch predates the record
     assert trained_minutes(resumed, "audio_seconds") is None  # unknown, not the sum over some epochs
+
+
+def test_pretrain_english_recipe_spans_invocations_and_records_its_learning_curve(tmp_path):
+    """Two invocations of one run (--stop-after ends the first after an epoch, --resume finishes it on
+    the same schedule), a learning-curve point after each, the test sets never in the training data,
+    and bench/pretrain_curve.py collecting it."""
+    require(DATA_DIR / "commonvoice-en" / "cv-valid-dev.csv")
+    run = tmp_path / "base"
+    common = ["--output-dir", run, "--max-train-utterances", 24, "--max-eval-utterances", 3, "--epochs", 2,
+              "--model", "rnn", "--model-params", '{"units": 16}', "--speed-perturb", "", "--cache-dir",
+              tmp_path / "cache", "--dev-subset", 20]
+    recipe("pretrain_english", *common, "--stop-after", 1e-4)
+    assert json.loads((run / "state.json").read_text())["epoch"] == 0  # stopped after the first epoch
+    out = recipe("pretrain_english", *common, "--resume")
+    assert "commonvoice_unseen: CER" in out
+    curve = json.loads((run / "learning_curve.json").read_text())
+    assert [point["epochs"] for point in curve] == [1, 2]
+    assert set(curve[-1]["test"]) == {"commonvoice_unseen", "librivox", "librispeech_4088", "librispeech_4406",
+                                      "librispeech_5652"}
+    trained = {json.loads(line)["path"] for line in (run / "train.jsonl").read_text().splitlines()}
+    assert not any("librispeech-sample" in p or "cv-corpus-6.1" in p or "librivox" in p for p in trained)
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "pretrain_curve.py"), str(run), "--output",
+                             str(tmp_path / "curve.json")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "curve.json").read_text())
+    assert report["runs"][0]["epochs"] == 2 and report["runs"][0]["cer_ratio_to_reference"]["librivox"] == 1.0
