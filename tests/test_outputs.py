@@ -149,3 +149,10 @@ def test_manifest_dash_is_standard_output(librivox_dir, capsys):
     assert len(rows) == 5 and all(row["path"].endswith(".wav") for row in rows)  # nothing but the manifest
     assert "5 utterances" in captured.err  # the report goes to stderr
     assert not pathlib.Path("-").exists()
+
+
+def test_export_help_describes_the_command_and_its_outputs(capsys):
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    out = capsys.readouterr().out
+    assert "self-contained .onnx" in out and "refused unless --overwrite" in out and "--overwrite" in out
