@@ -1,5 +1,5 @@
 """Command line: ``asr data``, ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export``,
-``asr lm build`` (also ``python -m asr``).
+``asr lm build``, ``asr serve`` (also ``python -m asr``).
 
 ``asr train`` has one flag per ``TrainConfig`` field (``--batch-size`` -> ``batch_size``).
 Without ``KERAS_BACKEND`` set, the fastest installed backend is used (JAX, then TensorFlow,
@@ -17,6 +17,7 @@ import sys
 import typing
 
 from asr import cli_lm, outputs
+from asr.serving import cli as serving_cli
 from asr.corpus.sources import LAYOUTS
 from asr.errors import AsrError, ConfigError
 from asr.keras_backend import choose_backend, missing_dependency
@@ -177,6 +178,7 @@ def make_parser():
     _decoder_arguments(transcribe)
 
     cli_lm.add_parser(sub)
+    serving_cli.add_parser(sub)
     export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file",
                             description="export a .keras model to one self-contained .onnx file for ONNX Runtime "
                                         "(asr transcribe model.onnx needs no Keras); the graph matches the model's "
@@ -459,7 +461,7 @@ USER_ERRORS = (AsrError, FileNotFoundError, IsADirectoryError, PermissionError)
 
 def _needs_keras(args):
     """Whether the command loads Keras: training, and evaluating or transcribing a .keras model."""
-    return args.command == "train" or (args.command in ("evaluate", "transcribe")
+    return args.command == "train" or (args.command in ("evaluate", "transcribe", "serve")
                                        and not str(args.model).lower().endswith(".onnx"))
 
 
@@ -495,7 +497,8 @@ def main(argv=None):
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     command = {"data": run_data, "data-download": run_data_download, "train": run_train, "evaluate": run_evaluate,
-               "transcribe": run_transcribe, "export": run_export, "lm": cli_lm.run_build}[args.command]
+               "transcribe": run_transcribe, "export": run_export, "lm": cli_lm.run_build,
+               "serve": serving_cli.run_serve}[args.command]
     name = f"asr {args.command.replace('-', ' ')}"  # data-download is "asr data download"
     name += f" {args.lm_command}" if args.command == "lm" else ""
     if not args.verbose and os.environ.get("KERAS_BACKEND") == "tensorflow" and _needs_keras(args):

@@ -11,7 +11,8 @@ DISTRIBUTION = "keras-asr"  # the name to pip-install ("asr" on PyPI is another 
 BACKEND_HINT = f"pip install '{DISTRIBUTION}[jax]' (or [torch], [tensorflow])"
 EXTRA_OF_MODULE = {  # optional top-level module -> the extra that installs it (pyproject.toml)
     "onnxruntime": "onnx", "tf2onnx": "export", "onnx": "export", "flashlight": "fast-decoder",
-    "matplotlib": "jax",
+    "matplotlib": "jax", "starlette": "server", "uvicorn": "server", "multipart": "server",
+    "python_multipart": "server",
 }
 
 
