@@ -69,7 +69,8 @@ def create_app(model, transcribe, settings):
 
     async def health(request):
         engine = state["engine"]
-        return JSONResponse({"status": "ok", "model": settings.model_name, "waiting": engine.waiting})
+        return JSONResponse({"status": "ok", "model": settings.model_name, "waiting": engine.waiting,
+                             "in_flight": engine.in_flight})
 
     async def models(request):
         return JSONResponse({"object": "list", "data": [{"id": settings.model_name, "object": "model",

@@ -63,6 +63,7 @@ class Engine:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="asr-serve-engine", daemon=True)
         self.batches = []  # sizes of the batches run (for the load benchmark and tests)
+        self.in_flight = 0  # jobs submitted and not yet answered (on the event loop's thread)
         self._thread.start()
 
     def submit(self, path):
@@ -73,7 +74,12 @@ class Engine:
             self._queue.put_nowait(job)
         except queue.Full:
             raise QueueFull(f"{self._queue.maxsize} requests are waiting already") from None
+        self.in_flight += 1
+        job.future.add_done_callback(self._answered)
         return job
+
+    def _answered(self, future):
+        self.in_flight -= 1
 
     @property
     def waiting(self):
@@ -98,6 +104,9 @@ class Engine:
     def _run(self):
         while (jobs := self._take()) is not None:
             live = [job for job in jobs if not job.cancelled.is_set()]
+            for job in jobs:
+                if job.cancelled.is_set():
+                    job.resolve(None)  # nobody waits for it: dropped unheard
             if not live:
                 continue
             self.batches.append(len(live))
