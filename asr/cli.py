@@ -17,10 +17,10 @@ import sys
 import typing
 
 from asr import cli_lm, outputs
-from asr.serving import cli as serving_cli
 from asr.corpus.sources import LAYOUTS
 from asr.errors import AsrError, ConfigError
 from asr.keras_backend import choose_backend, missing_dependency
+from asr.serving import cli as serving_cli
 
 
 def _float_tuple(text):
