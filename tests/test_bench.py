@@ -114,6 +114,20 @@ def test_decode_speed_bench_smoke(small_model_path, tmp_path):
     assert "compiled vs NumPy beam + LM" in result.stdout
 
 
+@pytest.mark.usefixtures("librispeech_dir")
+def test_serve_load_bench_smoke(small_model_path, tmp_path):
+    pytest.importorskip("starlette")
+    output = tmp_path / "serve.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "serve_load.py"), "--model", str(small_model_path),
+                             "--smoke", "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert [row["clients"] for row in report["rows"]] == [1, 2] and report["batch_throughput"] > 0
+    for row in report["rows"]:
+        assert row["answered"] == row["requests"] == 6 and row["wrong_text"] == 0
+        assert row["throughput_ratio"] > 0 and row["p95_seconds"] >= row["p50_seconds"] > 0
+
+
 def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     record = importlib.import_module("record")
