@@ -72,8 +72,22 @@ def check_command(command):
             if match := re.fullmatch(r"(?:keras-asr|\.|WHEEL)\[([\w,-]+)\]", requirement):
                 unknown = set(match[1].split(",")) - extras
                 assert not unknown, f"{text}: no extra {sorted(unknown)} in pyproject.toml"
+    elif command[0] == "curl":  # a request to asr serve: a route it has, fields its form takes
+        check_curl(command, text)
     else:
         assert text in SHELL_TOOLS, f"documented command the docs test does not know: {text}"
+
+
+SERVER_ROUTES = ("/", "/health", "/v1/models", "/v1/audio/transcriptions")
+FORM_FIELDS = ("file", "model", "response_format", "timestamp_granularities[]", "language", "prompt", "temperature")
+
+
+def check_curl(command, text):
+    urls = [w for w in command if w.startswith("http")]
+    assert len(urls) == 1 and re.sub(r"^https?://[^/]+", "", urls[0]) in SERVER_ROUTES, \
+        f"{text}: not a route of asr serve {SERVER_ROUTES}"
+    fields = [command[i + 1].split("=", 1)[0] for i, w in enumerate(command) if w == "-F"]
+    assert set(fields) <= set(FORM_FIELDS), f"{text}: form fields {fields} not all in {FORM_FIELDS}"
 
 
 def test_every_documented_command_parses():

@@ -81,3 +81,23 @@ def test_refusals_map_onto_the_clients_errors(client, server, tmp_path, librivox
     with pytest.raises(openai.BadRequestError, match="cannot read audio file 'notes.wav'") as error:
         transcribe(client, tmp_path / "notes.wav")
     assert "asr-serve-" not in str(error.value)  # the server's temporary path is never shown
+
+
+def test_binding_beyond_this_machine_without_a_key_warns(onnx_model, monkeypatch, caplog):
+    import uvicorn
+
+    from asr.cli import main
+    from asr.serving.cli import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    monkeypatch.delenv("ASR_API_KEY", raising=False)
+    assert main(["serve", str(onnx_model), "--host", "0.0.0.0"]) == 0
+    assert calls[-1]["host"] == "0.0.0.0" and "without an API key" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("ASR_API_KEY", "k")
+    assert main(["serve", str(onnx_model), "--host", "0.0.0.0"]) == 0 and "without an API key" not in caplog.text
+    assert main(["serve", str(onnx_model)]) == 0 and calls[-1]["host"] == "127.0.0.1"  # the default
+    assert main(["serve", str(onnx_model), "--port", "0"]) == 2
