@@ -47,6 +47,8 @@ def load_data(config):
     if not config.train_data:
         raise ConfigError("TrainConfig train_data is empty: pass corpus folders or files (see asr data)")
     train_entries, reports = load_sources(config.train_data, max_duration=config.max_duration, progress=True)
+    if not train_entries:  # the readers skipped everything: say why, with their counts
+        raise DataError(f"no usable utterances in {config.train_data!r}: " + "; ".join(map(str, reports)))
     _attach_weights(config, train_entries, reports)
     if config.dev_data:
         dev_entries, dev_reports = load_sources(config.dev_data, max_duration=config.max_duration, progress=True)

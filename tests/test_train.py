@@ -179,7 +179,7 @@ def test_corpus_without_usable_audio_is_a_clear_error(tiny_corpus, tmp_path):
     bad = tmp_path / "bad.flac"
     bad.write_bytes(b"not audio at all")
     write_manifest([{"id": "bad-1", "path": str(bad), "text": "hello", "speaker": "x"}], tmp_path / "bad.jsonl")
-    with pytest.raises(ValueError, match=r"no usable utterances in .*bad.jsonl.*unusable audio"):
+    with pytest.raises(ValueError, match=r"no usable utterances in .*bad.jsonl.*missing or unreadable audio"):
         train(config(tiny_corpus, tmp_path, train_data=str(tmp_path / "bad.jsonl")), verbose=0)
 
 

@@ -38,6 +38,7 @@ def _rate(name, value):
 def rotate(x, positions):
     """Rotary position encoding of ``x`` (batch, time, heads, head_dim) (head_dim even): each pair
     (i, i + head_dim/2) of a frame at position p turned by p / ROPE_BASE^(2i/head_dim)."""
+    x = ops.convert_to_tensor(x)
     half = x.shape[-1] // 2
     inverse = ROPE_BASE ** (-ops.arange(0, half, dtype="float32") / half)  # (half,)
     angles = ops.expand_dims(positions, -1) * ops.expand_dims(inverse, 0)  # (time, half)
