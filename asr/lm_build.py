@@ -26,7 +26,7 @@ def _lines(path):
     if path.suffix == ".jsonl":
         from asr.corpus import read_manifest
 
-        return [entry["text"] for entry in read_manifest(path)[0]]
+        return [entry["text"] for entry in read_manifest(path, check_audio=False)[0]]  # transcripts only
     try:
         return path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as error:

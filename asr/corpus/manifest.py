@@ -82,10 +82,10 @@ def check_against_audio(entry):
     return None
 
 
-def read_manifest(path, max_duration=None):
+def read_manifest(path, max_duration=None, check_audio=True):
     """Read a JSON-lines manifest (the toolkit's or NeMo's); relative audio paths are resolved
     against its folder. Each entry's audio header is read and its ``duration`` checked against
-    it (``check_against_audio``).
+    it (``check_against_audio``; ``check_audio=False`` reads the lines alone, e.g. for their text).
 
     Returns ``(entries, report)``; malformed lines, missing or unreadable audio, durations the
     audio does not have and utterances over ``max_duration`` seconds are skipped and counted. A
@@ -110,7 +110,7 @@ def read_manifest(path, max_duration=None):
             report.skip(reason, where)
             continue
         entry["path"] = str((path.parent / entry["path"]).resolve())
-        problem = check_against_audio(entry)
+        problem = check_against_audio(entry) if check_audio else None
         if problem is not None:
             report.skip(problem[0], f"{where} ({problem[1]})" if problem[1] else where)
             continue
