@@ -90,6 +90,7 @@ def test_wheel_and_sdist_hold_the_package(dist):
     assert sources <= set(names), sorted(sources - set(names))
     catalogue = {f"asr/catalogue/{p.name}" for p in (ROOT / "data" / "catalogue").glob("*.json")}
     assert catalogue and catalogue <= set(names)  # the top-level data/catalogue, installed as asr.catalogue
+    assert "asr/serving/page.html" in names  # asr serve's web page
     entry_points = zipfile.ZipFile(wheel).read(f"keras_asr-{__version__}.dist-info/entry_points.txt").decode()
     assert "asr = asr.cli:main" in entry_points
     with tarfile.open(sdist) as tar:

@@ -101,3 +101,15 @@ def test_binding_beyond_this_machine_without_a_key_warns(onnx_model, monkeypatch
     assert main(["serve", str(onnx_model), "--host", "0.0.0.0"]) == 0 and "without an API key" not in caplog.text
     assert main(["serve", str(onnx_model)]) == 0 and calls[-1]["host"] == "127.0.0.1"  # the default
     assert main(["serve", str(onnx_model), "--port", "0"]) == 2
+
+
+def test_a_keras_model_is_served_too(onnx_model, offline, tmp_path):
+    from live_server import start_server, stop_server
+
+    process, url = start_server(onnx_model.with_suffix(".keras"), tmp=tmp_path)
+    try:
+        client = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY, max_retries=0, timeout=120)
+        path = next(iter(offline))
+        assert transcribe(client, path).text == offline[path]["text"]  # the exported graph's text, from Keras
+    finally:
+        stop_server(process)
