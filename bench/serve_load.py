@@ -42,6 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
     p.add_argument("--clips", type=int, default=48, help="clips sent at each client count")
     p.add_argument("--clip-seconds", type=float, default=10.0)
+    p.add_argument("--max-batch", type=int, default=8, help="the server's --max-batch (1: no shared forward passes)")
     p.add_argument("--smoke", action="store_true", help="6 clips, 1 and 2 clients; nothing written unless --output")
     p.add_argument("--output", help="JSON results (default: bench/results/serve_load.json)")
     return p.parse_args(argv)
@@ -85,13 +86,14 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "texts": {{r.path: r.
     return result["texts"], result["audio"] / result["seconds"]
 
 
-def start_server(model, folder):
+def start_server(model, folder, max_batch):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "asr", "serve", str(model), "--port", str(port),
-                                "--queue-size", "64"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(folder)})
+                                "--queue-size", "64", "--max-batch", str(max_batch)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TMPDIR": str(folder)})
     for _ in range(600):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
@@ -146,7 +148,7 @@ def main(argv=None):
         paths = make_clips(pathlib.Path(folder), count, args.clip_seconds)
         expected, batch_throughput = batch_command(args.model, paths)
         print(f"asr transcribe: {batch_throughput:.1f} audio s/s")
-        process, port = start_server(args.model, folder)
+        process, port = start_server(args.model, folder, args.max_batch)
         try:
             request(port, paths[0])  # the first request warms the model up, as the batch command's did
             rows = []
@@ -162,7 +164,7 @@ def main(argv=None):
         finally:
             process.terminate()
             process.wait(60)
-    report = {"model": str(args.model), "clip_seconds": args.clip_seconds,
+    report = {"model": str(args.model), "clip_seconds": args.clip_seconds, "max_batch": args.max_batch,
               "batch_throughput": round(batch_throughput, 1), "rows": rows, "targets": TARGETS,
               **machine_facts("onnxruntime")}
     write_result(args.output if (args.output or args.smoke) else ROOT / "bench" / "results" / "serve_load.json",
