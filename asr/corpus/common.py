@@ -72,6 +72,12 @@ def probe_audio(path):
         return None, (UNREADABLE_AUDIO, None)
 
 
+def skip_problem(report, problem, where):
+    """Count ``problem`` (``(reason, detail)``, as ``probe_audio`` gives) in ``report`` at ``where``."""
+    reason, detail = problem
+    report.skip(reason, f"{where} ({detail})" if detail else where)
+
+
 def inside(root, name):
     """``root / name`` if that stays inside ``root`` (no ``..`` escape, not absolute), else None."""
     root = pathlib.Path(root).resolve()
@@ -139,8 +145,7 @@ class EntryBuilder:
             return None
         seconds, problem = self.audio_seconds(audio_path)
         if problem is not None:
-            reason, detail = problem
-            self.report.skip(reason, f"{where} ({detail})" if detail else where)
+            skip_problem(self.report, problem, where)
             return None
         entry = {"id": str(utt_id), "path": str(audio_path), "duration": round(seconds, 4), "text": text,
                  "speaker": str(speaker or UNKNOWN_SPEAKER)}

@@ -13,7 +13,7 @@ import pathlib
 import random
 
 from asr.audio import SEGMENT_END_TOLERANCE
-from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport, probe_audio
+from asr.corpus.common import UNKNOWN_SPEAKER, CorpusReport, probe_audio, skip_problem
 from asr.errors import ConfigError
 from asr.files import write_text_atomic
 from asr.text import TranscriptError, normalize_transcript
@@ -62,12 +62,16 @@ def entry_problem(entry):
     return None
 
 
-def check_against_audio(entry):
+def check_against_audio(entry, probed=None):
     """Why ``entry``'s audio or ``duration`` cannot be used, or None. Its file's header is read
     (checked against the file's size, ``asr.audio``); a whole-file entry's ``duration`` must agree
     with it within ``DURATION_TOLERANCE`` (0 or missing: the audio's is filled in), a segment
-    must end inside the recording. Returns ``(reason, detail)``."""
-    seconds, problem = probe_audio(entry["path"])
+    must end inside the recording. Returns ``(reason, detail)``. ``probed`` caches each file's
+    header by path: segments of one recording and repeated lines read it once."""
+    probed = {} if probed is None else probed
+    if entry["path"] not in probed:
+        probed[entry["path"]] = probe_audio(entry["path"])
+    seconds, problem = probed[entry["path"]]
     if problem is not None:
         return problem
     claimed = entry.get("duration") or 0.0
@@ -95,7 +99,7 @@ def read_manifest(path, max_duration=None, check_audio=True):
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {str(path)!r}")
-    report, entries = CorpusReport("manifest", path), []
+    report, entries, probed = CorpusReport("manifest", path), [], {}
     for where, entry in _manifest_lines(path, report):
         if isinstance(entry, dict) and NEMO_PATH_KEY in entry:
             report.layout = "nemo"
@@ -110,9 +114,9 @@ def read_manifest(path, max_duration=None, check_audio=True):
             report.skip(reason, where)
             continue
         entry["path"] = str((path.parent / entry["path"]).resolve())
-        problem = check_against_audio(entry) if check_audio else None
+        problem = check_against_audio(entry, probed) if check_audio else None
         if problem is not None:
-            report.skip(problem[0], f"{where} ({problem[1]})" if problem[1] else where)
+            skip_problem(report, problem, where)
             continue
         entry["id"] = str(entry.get("id", pathlib.Path(entry["path"]).stem))
         entry["speaker"] = str(entry.get("speaker", UNKNOWN_SPEAKER))
