@@ -20,6 +20,8 @@ from asr import cli_lm, outputs
 from asr.corpus.sources import LAYOUTS
 from asr.errors import AsrError, ConfigError
 from asr.keras_backend import choose_backend, missing_dependency
+from asr.pretrained import cli as pretrained_cli
+from asr.pretrained.catalog import resolve_model
 from asr.serving import cli as serving_cli
 
 
@@ -147,7 +149,7 @@ def make_parser():
     hosts.add_argument("--process-id", type=int, help="this process' index, 0 .. num-processes - 1")
 
     evaluate = sub.add_parser("evaluate", help="CER/WER of a model on corpora of any layout (see asr data)")
-    evaluate.add_argument("model", help=".keras or .onnx model")
+    evaluate.add_argument("model", help=".keras or .onnx model, or a shipped model's name (asr models)")
     evaluate.add_argument("data", nargs="+", help="corpus folders or files (as for asr data), scored together and "
                                                   "per source")
     evaluate.add_argument("--output", help="report JSON path (default or '-': print the JSON)")
@@ -161,7 +163,7 @@ def make_parser():
     _decoder_arguments(evaluate)
 
     transcribe = sub.add_parser("transcribe", help="transcribe audio files (exit 1 if any file failed)")
-    transcribe.add_argument("model", help=".keras or .onnx model")
+    transcribe.add_argument("model", help=".keras or .onnx model, or a shipped model's name (asr models)")
     transcribe.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate)")
     transcribe.add_argument("--format", choices=FORMATS, default="text",
                             help="text: a line per file (PATH<TAB>TEXT with several files); jsonl: an object per "
@@ -179,14 +181,18 @@ def make_parser():
 
     cli_lm.add_parser(sub)
     serving_cli.add_parser(sub)
+    pretrained_cli.add_parser(sub)
     export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file",
                             description="export a .keras model to one self-contained .onnx file for ONNX Runtime "
                                         "(asr transcribe model.onnx needs no Keras); the graph matches the model's "
                                         "text exactly. An existing OUTPUT is refused unless --overwrite; OUTPUT is "
                                         "written whole or not at all")
-    export.add_argument("model", help=".keras model")
+    export.add_argument("model", help=".keras model, or a shipped model's name")
     export.add_argument("output", help=".onnx file to write")
     export.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    export.add_argument("--weights", choices=("float32", "float16"), default="float32",
+                        help="storage of the weight matrices: float16 halves the file, the arithmetic stays float32 "
+                             "(check the text on your data; default: float32)")
     # the usage line lists the commands; data-download is typed (and documented) as "asr data download"
     sub.metavar = "{" + ",".join(name for name in sub.choices if name != "data-download") + "}"
     return parser
@@ -449,7 +455,7 @@ def run_export(args):
         raise ConfigError(f"output {args.output!r} must end in .onnx")
     outputs.check_outputs_apart({"OUTPUT": args.output}, {"MODEL": [args.model]})
     outputs.check_output_file(args.output, args.overwrite, "OUTPUT")
-    print(export_onnx(args.model, args.output, overwrite=args.overwrite))
+    print(export_onnx(args.model, args.output, overwrite=args.overwrite, weights=args.weights))
 
 
 # Errors that describe bad input or a failed run: shown as one line, not a traceback. The
@@ -457,6 +463,8 @@ def run_export(args):
 # downloads, diverged training) and missing/unreadable files; anything else is a bug and
 # keeps its traceback.
 USER_ERRORS = (AsrError, FileNotFoundError, IsADirectoryError, PermissionError)
+# The commands whose MODEL may be a shipped model's name, and what they need of its files
+MODEL_COMMANDS = {"evaluate": "inference", "transcribe": "inference", "serve": "inference", "export": "weights"}
 
 
 def _needs_keras(args):
@@ -493,12 +501,14 @@ def main(argv=None):
     # Keras is imported only by the commands that need it; TensorFlow's log lines only with -v
     choose_backend(required=False, verbose=bool({"-v", "--verbose"} & set(argv)))
     args = make_parser().parse_args(_route_data_download(argv))
+    if args.command in MODEL_COMMANDS:  # a shipped model's name -> its file (an existing file wins)
+        args.model = resolve_model(args.model, MODEL_COMMANDS[args.command])
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     command = {"data": run_data, "data-download": run_data_download, "train": run_train, "evaluate": run_evaluate,
                "transcribe": run_transcribe, "export": run_export, "lm": cli_lm.run_build,
-               "serve": serving_cli.run_serve}[args.command]
+               "serve": serving_cli.run_serve, "models": pretrained_cli.run_models}[args.command]
     name = f"asr {args.command.replace('-', ' ')}"  # data-download is "asr data download"
     name += f" {args.lm_command}" if args.command == "lm" else ""
     if not args.verbose and os.environ.get("KERAS_BACKEND") == "tensorflow" and _needs_keras(args):

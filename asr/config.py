@@ -74,9 +74,10 @@ class TrainConfig:
     model: str = option("", "architecture: " + " | ".join(ARCHITECTURE_NAMES) + " (empty: deepspeech, or with "
                             "init_from the base model's architecture and model_params)")
     model_params: dict = option(None, "architecture hyper-parameters as JSON", factory=dict)
-    init_from: str = option("", "fine-tune: a .keras model whose weights start the run, layer by layer by name and "
-                                "shape (its features and normalisation statistics are kept; a layer that does not "
-                                "match, e.g. the output layer of another vocabulary, starts fresh)")
+    init_from: str = option("", "fine-tune: a .keras model, or a shipped model's name (asr models), whose "
+                                "weights start the run, layer by layer by name and shape (its features and "
+                                "normalisation statistics are kept; a layer that does not match, e.g. the output "
+                                "layer of another vocabulary, starts fresh)")
     freeze: str = option("", "comma-separated layer or block names held fixed in training (a name covers the layers "
                              "named NAME or NAME_..., e.g. conv for conv_1, conv_1_bn, conv_2, ...)")
     utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "

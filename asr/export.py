@@ -23,6 +23,10 @@ import sys
 from asr.errors import AsrError, ConfigError
 
 ONNX_OPSET = 17  # onnxruntime >= 1.13 and tf2onnx 1.17 both support it; GRU/Scan/Loop ops are there since 11
+WEIGHT_FORMATS = ("float32", "float16")
+# Tensors this large or larger are stored as float16 with weights="float16": the weight
+# matrices (>= 10^4 entries here); biases and normalisation statistics stay float32.
+FLOAT16_MIN_ELEMENTS = 1024
 METADATA_KEY = "asr"
 FORMAT_VERSION = 1
 
@@ -44,15 +48,19 @@ def model_metadata(model):
             "reductions": [r.to_dict() for r in model.reductions]}
 
 
-def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False):
+def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False, weights="float32"):
     """Export the ``.keras`` model at ``model_path`` to ``onnx_path``; returns ``onnx_path``. An
     existing ``onnx_path`` is refused (``ConfigError``) unless ``overwrite``; it is written
-    atomically (whole or not at all).
+    atomically (whole or not at all). ``weights="float16"`` stores the weight matrices as
+    float16, cast to float32 when the session loads (half the file; the arithmetic stays
+    float32, so logits move by float16 rounding of the weights only: compare the text).
 
     Under a backend other than TensorFlow the export runs in a subprocess with
     ``KERAS_BACKEND=tensorflow`` (needs ``pip install "keras-asr[export]"``).
     """
     model_path, onnx_path = os.fspath(model_path), os.fspath(onnx_path)
+    if weights not in WEIGHT_FORMATS:
+        raise ConfigError(f"weights {weights!r} must be one of {WEIGHT_FORMATS}")
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"model file not found: {model_path!r}")
     if os.path.lexists(onnx_path) and not overwrite:
@@ -60,9 +68,9 @@ def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False):
     import keras
 
     if keras.backend.backend() == "tensorflow":
-        return _export_here(model_path, onnx_path, opset)
+        return _export_here(model_path, onnx_path, opset, weights)
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-    done = subprocess.run([sys.executable, "-m", "asr.export", model_path, onnx_path, str(opset)], env=env,
+    done = subprocess.run([sys.executable, "-m", "asr.export", model_path, onnx_path, str(opset), weights], env=env,
                           capture_output=True, text=True)
     if done.returncode:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
@@ -71,7 +79,30 @@ def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False):
     return onnx_path
 
 
-def _export_here(model_path, onnx_path, opset):
+def store_weights_float16(graph, min_elements=FLOAT16_MIN_ELEMENTS):
+    """Rewrite ``graph`` (an ONNX ``GraphProto``) so that every float32 initializer of at least
+    ``min_elements`` entries is stored as float16 and cast back to float32 by a ``Cast`` node
+    at the top of the graph, under its old name (nodes and loop bodies that read it are
+    unchanged; ONNX Runtime folds the casts when the session loads). Returns the names."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    stored, casts = [], []
+    for tensor in graph.initializer:
+        if tensor.data_type != TensorProto.FLOAT or int(np.prod(tensor.dims)) < min_elements:
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), tensor.name + "_float16")
+        tensor.CopyFrom(half)
+        casts.append(helper.make_node("Cast", [half.name], [half.name[: -len("_float16")]], to=TensorProto.FLOAT,
+                                      name=half.name + "_cast"))
+        stored.append(casts[-1].output[0])
+    nodes = [*casts, *graph.node]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return stored
+
+
+def _export_here(model_path, onnx_path, opset, weights="float32"):
     try:
         import tensorflow as tf
         import tf2onnx
@@ -95,11 +126,13 @@ def _export_here(model_path, onnx_path, opset):
     ranks = {len(o.type.tensor_type.shape.dim): o.name for o in proto.graph.output}
     metadata = {**model_metadata(model), "inputs": ["features", "feature_lengths"],
                 "outputs": {"logits": ranks[3], "logit_lengths": ranks[1]}}
+    if weights == "float16":
+        metadata["weights"] = {"float16": store_weights_float16(proto.graph)}
     entry = proto.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
     files.write_bytes_atomic(onnx_path, proto.SerializeToString())
     return onnx_path
 
 
-if __name__ == "__main__":  # the subprocess of export_onnx: MODEL ONNX OPSET
-    _export_here(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+if __name__ == "__main__":  # the subprocess of export_onnx: MODEL ONNX OPSET WEIGHTS
+    _export_here(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])

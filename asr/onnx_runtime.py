@@ -17,6 +17,7 @@ import numpy as np
 from asr.errors import ConfigError, CorruptFileError
 from asr.features import FeatureConfig
 from asr.frames import time_step_from_dict
+from asr.pretrained.catalog import not_found_hint, resolve_model
 from asr.text import Vocabulary
 
 METADATA_KEY = "asr"  # asr.export.METADATA_KEY (not imported: that module is the Keras side)
@@ -50,7 +51,7 @@ class OnnxModel:
         if os.path.isdir(path):
             raise IsADirectoryError(f"model path {path!r} is a directory, not an .onnx file")
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"model file not found: {path!r}")
+            raise FileNotFoundError(f"model file not found: {path!r}{not_found_hint(path)}")
         self._errors = _runtime_errors(onnxruntime)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -119,8 +120,11 @@ class OnnxModel:
 
 def load_model(path, compile=True):
     """A model file by its kind: ``.onnx`` -> ``OnnxModel`` (no Keras imported), anything else
-    -> the Keras ``AcousticModel`` (``asr.models.load_model``)."""
-    if os.fspath(path).lower().endswith(".onnx"):
+    -> the Keras ``AcousticModel`` (``asr.models.load_model``). A shipped model's name (``asr
+    models``) gives its ONNX file when onnxruntime is installed, else its ``.keras`` file;
+    ``NAME.keras`` asks for the Keras model."""
+    path = resolve_model(path)
+    if path.lower().endswith(".onnx"):
         return OnnxModel(path)
     from asr.models import load_model as load_keras_model
 

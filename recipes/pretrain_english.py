@@ -15,7 +15,8 @@ invocation after the last epoch that fits, and ``--resume`` continues exactly. A
 invocation the run's model is scored greedily on every test set and the point is added to
 ``learning_curve.json`` (training minutes so far, epochs, audio seen, CER/WER per set), so the
 learning curve of the base is measured as it trains. ``--evaluate-only`` scores the run's model
-without training.
+without training; ``--ship NAME`` then puts it in the package under that name (``asr models``;
+``asr.pretrained.ship``: the files, their test-set scores and ``models.json``).
 """
 
 import argparse
@@ -36,6 +37,12 @@ TEST_SETS = {"commonvoice_unseen": "commonvoice-en/cv-corpus-6.1-sample", "libri
              "librispeech_5652": "librispeech-sample/LibriSpeech/train-clean-100/5652"}
 DEV_UTTERANCES = 200  # ~4 % of the 4,419 training utterances: a dev CER to +-0.01, drawn once (seeded)
 LEARNING_CURVE = "learning_curve.json"
+SOURCE_LICENSES = {"librispeech-voices": "CC BY 4.0 (LibriSpeech, Panayotov et al. 2015, openslr 12)",
+                   "commonvoice-en": "CC0 (Mozilla Common Voice)"}
+# The shipped model's text on this file is recorded in models.json, and a test checks it
+CHECK_AUDIO = "pocketsphinx-librivox/sense_and_sensibility_01_austen_64kb-0870.wav"
+SHIP_DESCRIPTION = ("English speech to characters (a-z, space, apostrophe), greedy or with an n-gram LM; trained on "
+                    "read LibriSpeech voices and crowd-sourced Common Voice clips; 16 kHz log-mel features")
 BASE = dict(  # the base's configuration (docs/pretrained.md: the architecture chosen at equal CPU minutes, BiGRU
     # 192 x 4 against a Conformer-CTC; the recipe's model, speeds and augmentation). 35 epochs of 17.7 hours (5.9 h x
     # 3 speeds; measured 9 minutes each on 2 Intel Xeon cores alone, 13-22 beside other work): 5-8 CPU-hours, the
@@ -55,6 +62,8 @@ def parse_args(argv=None):
     p.add_argument("--evaluate-only", action="store_true", help="score the run's model on the test sets, no training")
     p.add_argument("--max-eval-utterances", type=int, default=0, help="per test set (0: all; for smoke runs)")
     p.add_argument("--max-train-utterances", type=int, default=0, help="a seeded subset (0: all; for smoke runs)")
+    p.add_argument("--ship", metavar="NAME", help="then ship the run's model in the package as NAME (maintainers)")
+    p.add_argument("--ship-overwrite", action="store_true", help="replace a shipped model of that name")
     base = TrainConfig(**BASE)
     add_dataclass_arguments(p, TrainConfig, base)
     args = p.parse_args(argv)
@@ -125,6 +134,39 @@ def add_curve_point(out, history, scores):
     return point
 
 
+def training_summary(out, history, root):
+    """What the shipped model's card says of its training: hours and license per source (the
+    training split, dev left out), epochs, hours on this machine's cores, the command."""
+    import json
+    import os
+
+    from bench.record import cpu_model
+
+    sources, planned = {}, json.loads((out / "config.json").read_text())["epochs"]
+    for line in (out / "train.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        name = os.path.relpath(entry["source"].split(" ", 1)[1], root)
+        hours, count = sources.get(name, (0.0, 0))
+        sources[name] = (hours + entry["duration"] / 3600, count + 1)
+    return {"data": [{"name": name, "hours": round(hours, 2), "utterances": count,
+                      "license": SOURCE_LICENSES[name.split("/")[0]]} for name, (hours, count) in sources.items()],
+            "dev_utterances": DEV_UTTERANCES, "epochs": len(history["loss"]),
+            "audio_hours_seen": round(sum(history["audio_seconds"]) / 3600, 1),
+            "cpu_hours": round(sum(history["epoch_seconds"]) / 3600, 2),
+            "device": f"{os.cpu_count()} CPU cores, {cpu_model()}",
+            "command": f"python recipes/pretrain_english.py --epochs {planned} --stop-after MINUTES [--resume]"}
+
+
+def ship(args, out, history):
+    from asr.pretrained.ship import ship_model
+
+    root = data_dir(args)
+    shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training_summary(out, history, root),
+                         {name: root / folder for name, folder in TEST_SETS.items()}, str(root / CHECK_AUDIO),
+                         root, version=time.strftime("%Y.%m.%d"), overwrite=args.ship_overwrite)
+    print(f"shipped {shipped.name}: {shipped.size_mb():.1f} MB, ONNX weights {shipped.training['onnx_weights']}")
+
+
 def main(argv=None):
     args, config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
@@ -153,6 +195,8 @@ def main(argv=None):
     for name, score in point["test"].items():
         print(f"{name:>20}: CER {score['cer']:.3f}  WER {score['wer']:.3f}  ({score['utterances']} utt)")
     print(f"after {point['epochs']} epochs, {point['train_minutes']:.0f} training minutes: {out / LEARNING_CURVE}")
+    if args.ship:
+        ship(args, out, history)
 
 
 if __name__ == "__main__":

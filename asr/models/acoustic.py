@@ -24,6 +24,7 @@ from asr.errors import ConfigError, CorruptFileError
 from asr.features import FeatureConfig
 from asr.layers import GRU, ConformerBlock, FeatureNormalization, SpecAugment
 from asr.models.architectures import ARCHITECTURES
+from asr.pretrained.catalog import not_found_hint, resolve_model
 from asr.text import Vocabulary
 
 
@@ -158,16 +159,17 @@ LOAD_ERRORS = (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError, Value
 
 
 def load_model(path, compile=True):
-    """Load an ``AcousticModel`` from a ``.keras`` file (``safe_mode=True``).
+    """Load an ``AcousticModel`` from a ``.keras`` file (``safe_mode=True``), or a shipped
+    model's by name (``asr models``; an existing file of that name wins).
 
     A missing file raises ``FileNotFoundError``, a directory ``IsADirectoryError``, and a
     damaged or foreign file ``CorruptFileError``, each naming the path.
     """
-    path = os.fspath(path)
+    path = resolve_model(path, purpose="weights")
     if os.path.isdir(path):
         raise IsADirectoryError(f"model path {path!r} is a directory, not a .keras file")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"model file not found: {path!r}")
+        raise FileNotFoundError(f"model file not found: {path!r}{not_found_hint(path)}")
     if not zipfile.is_zipfile(path):  # Keras would call a damaged archive "File not found"
         raise CorruptFileError(f"{path!r} is not a loadable asr model file (not a zip archive: damaged, or not a "
                                ".keras file)")

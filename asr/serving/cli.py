@@ -17,7 +17,8 @@ def add_parser(sub):
                            description="serve MODEL over HTTP: POST /v1/audio/transcriptions (the OpenAI API: "
                                        "every OpenAI client speaks it), GET /v1/models, GET /health and a web page "
                                        "at /. Binds to 127.0.0.1 unless --host says otherwise.")
-    serve.add_argument("model", help=".onnx model (ONNX Runtime: no Keras needed) or .keras model")
+    serve.add_argument("model", help=".onnx model (ONNX Runtime: no Keras needed), .keras model, or a shipped "
+                                     "model's name (asr models)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine "
                                                           "only; 0.0.0.0 for every interface)")
     serve.add_argument("--port", type=int, default=8000, help="TCP port, 1-65535 (default: 8000)")

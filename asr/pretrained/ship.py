@@ -1,0 +1,100 @@
+"""Ship a trained model inside the package (for the project's maintainers; recipes call it).
+
+``ship_model`` writes ``NAME.keras`` (weights for fine-tuning, no optimizer state) and
+``NAME.onnx`` (float16 weight storage when that leaves every test-set hypothesis unchanged,
+else float32) to ``asr/pretrained/models/``, scores the ONNX file greedily on the test sets,
+records the text both files give for one shared audio file (the test that loads the shipped
+model checks it), and adds the entry to ``models.json``. Every number in the catalogue is
+measured here, on the files as shipped.
+"""
+
+import json
+import logging
+import os
+import pathlib
+
+from asr.errors import ConfigError
+from asr.pretrained.catalog import CATALOG, MODELS_DIR, ShippedModel
+
+logger = logging.getLogger(__name__)
+
+
+def _score(model, entries, name):
+    from asr.evaluate import evaluate
+
+    report = evaluate(model, entries, name=name, all_rows=True)
+    hypotheses = [row["hypothesis"] for row in report["rows"]]
+    return {"cer": report["cer"]["rate"], "wer": report["wer"]["rate"], "utterances": report["utterances"],
+            "skipped": report["skipped"]}, hypotheses
+
+
+def score_test_sets(model, onnx_path, test_sets):
+    """``(results, weights_changed)``: the ONNX file's greedy scores per test set, and how many
+    hypotheses differ from the Keras model's (``test_sets``: ``{name: corpus path}``)."""
+    from asr.corpus import load_entries
+    from asr.onnx_runtime import OnnxModel
+
+    onnx_model, results, changed = OnnxModel(onnx_path), {}, 0
+    for name, folder in test_sets.items():
+        entries = load_entries(str(folder))[0]
+        results[name], ours = _score(onnx_model, entries, name)
+        changed += sum(a != b for a, b in zip(ours, _score(model, entries, name)[1]))
+    return results, changed
+
+
+def check_text(model, onnx_path, audio):
+    """The text the Keras model and the ONNX file give ``audio``; they must agree."""
+    from asr.inference import transcribe
+    from asr.onnx_runtime import OnnxModel
+
+    ours, theirs = (transcribe(m, [audio])[0] for m in (OnnxModel(onnx_path), model))
+    if not ours.ok or ours.text != theirs.text:
+        raise ConfigError(f"{audio!r}: the ONNX file gives {ours.text if ours.ok else ours.error!r}, the Keras model "
+                          f"{theirs.text!r}")
+    return ours.text
+
+
+def ship_model(model_path, name, description, training, test_sets, check_audio, data_root, version,
+               models_dir=MODELS_DIR, overwrite=False):
+    """Ship the ``.keras`` model at ``model_path`` as ``name``; returns the ``ShippedModel``.
+
+    ``training``: data sources (name, hours, license), epochs, CPU-hours, command (as
+    ``ShippedModel.training``); ``check_audio``: a path under ``data_root`` (recorded relative to
+    it). An existing name is refused unless ``overwrite``.
+    """
+    from asr.export import export_onnx
+    from asr.files import save_model_atomic, write_json_atomic
+    from asr.models import load_model
+
+    models_dir = pathlib.Path(models_dir)
+    catalog = json.loads((models_dir / CATALOG).read_text()) if (models_dir / CATALOG).is_file() else []
+    if any(entry["name"] == name for entry in catalog) and not overwrite:
+        raise ConfigError(f"a model named {name!r} is shipped already: pass overwrite=True to replace it")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    model = load_model(model_path, compile=False)
+    keras_path, onnx_path = models_dir / f"{name}.keras", models_dir / f"{name}.onnx"
+    save_model_atomic(model, keras_path)
+    weights = "float16"
+    export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
+    results, changed = score_test_sets(model, onnx_path, test_sets)
+    float16_changed = changed
+    if changed:
+        logger.warning("float16 weights change %d test hypotheses: shipping float32 weights", changed)
+        weights = "float32"
+        export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
+        results, changed = score_test_sets(model, onnx_path, test_sets)
+    text = check_text(model, onnx_path, check_audio)
+    shipped = ShippedModel(
+        name=name, description=description, architecture=_architecture(model), parameters=model.count_params(),
+        version=version, files={"onnx": onnx_path.name, "keras": keras_path.name},
+        training={**training, "onnx_weights": weights, "float16_hypotheses_changed": float16_changed,
+                  "hypotheses_differing_from_keras": changed},
+        results=results, check={"audio": os.path.relpath(check_audio, data_root), "text": text},
+        folder=str(models_dir))
+    write_json_atomic(models_dir / CATALOG, [*(e for e in catalog if e["name"] != name), shipped.to_dict()])
+    return shipped
+
+
+def _architecture(model):
+    params = ", ".join(f"{key}={value}" for key, value in sorted(model.params.items()))
+    return f"{model.architecture} ({params})" if params else model.architecture
