@@ -10,15 +10,21 @@ dynamic batch and time, and returns ``logits`` ``(batch, time', vocab_size)`` an
 (key ``asr``, JSON): vocabulary, feature configuration, normalisation statistics and the
 ``TimeReduction`` list that gives ``time'`` without running the graph.
 
-Export runs on the TensorFlow backend through tf2onnx (measured: matches Keras within 3e-7
-with variable batch and time; the JAX and torch exporters did not give a correct graph of the
-recurrent layers with dynamic shapes), so under another backend it runs in a subprocess.
+Export runs on the TensorFlow backend through tf2onnx (the JAX and torch exporters did not
+give a correct graph of the recurrent layers with dynamic shapes), so under another backend it
+runs in a subprocess. Each ``asr.layers.GRU`` becomes ONNX's own ``GRU`` operator (one per
+layer, both directions, ``sequence_lens`` from the true lengths) instead of the per-step
+``Loop`` tf2onnx makes of Keras' recurrence: ONNX Runtime's GRU kernel ran the recipe's BiGRU
+192 x 4 3.8x faster at batch 1 and 2.3x at batch 16 (10-second inputs, 2 CPU cores), logits
+within 1e-4 of Keras'.
 """
 
 import json
 import os
 import subprocess
 import sys
+
+import numpy as np
 
 from asr.errors import AsrError, ConfigError
 
@@ -84,7 +90,6 @@ def store_weights_float16(graph, min_elements=FLOAT16_MIN_ELEMENTS):
     ``min_elements`` entries is stored as float16 and cast back to float32 by a ``Cast`` node
     at the top of the graph, under its old name (nodes and loop bodies that read it are
     unchanged; ONNX Runtime folds the casts when the session loads). Returns the names."""
-    import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
     stored, casts = [], []
@@ -102,6 +107,41 @@ def store_weights_float16(graph, min_elements=FLOAT16_MIN_ELEMENTS):
     return stored
 
 
+def _gru_to_onnx(ctx, node, name, args):
+    """tf2onnx handler: the GRU placeholder (``asr.layers.gru_kernels.tf_onnx_gru``; inputs ``x``
+    (batch, time, F), ``lengths``, then per direction Keras' kernel (F, 3U), recurrent kernel
+    (U, 3U) and bias (2, 3U)) -> ONNX ``GRU`` on (time, batch, F) with ``W`` (D, 3U, F), ``R``
+    (D, 3U, U), ``B`` (D, 6U): the gates keep Keras' ``[z, r, h]`` order; out (batch, time, D*U)."""
+    from onnx import TensorProto
+    from tf2onnx import utils
+    from tf2onnx.graph_builder import GraphBuilder
+
+    builder = GraphBuilder(ctx)
+    x, lengths, *weights = node.input
+    directions, units = len(weights) // 3, ctx.get_shape(weights[1])[0]
+
+    def stacked(tensors, reshape):
+        parts = [builder.make_unsqueeze({"data": reshape(t), "axes": [0]}) for t in tensors]
+        return parts[0] if directions == 1 else ctx.make_node("Concat", parts, attr={"axis": 0}).output[0]
+
+    def transposed(tensor):
+        return ctx.make_node("Transpose", [tensor], attr={"perm": [1, 0]}).output[0]
+
+    flat = ctx.make_const(utils.make_name("flat"), np.array([-1], np.int64)).output[0]
+    biases = stacked(weights[2::3], lambda t: ctx.make_node("Reshape", [t, flat]).output[0])
+    time_major = ctx.make_node("Transpose", [x], attr={"perm": [1, 0, 2]}).output[0]
+    sequence_lens = ctx.make_node("Cast", [lengths], attr={"to": TensorProto.INT32}).output[0]
+    gru = ctx.make_node("GRU", [time_major, stacked(weights[0::3], transposed), stacked(weights[1::3], transposed),
+                                biases, sequence_lens],
+                        attr={"hidden_size": units, "linear_before_reset": 1,
+                              "direction": "forward" if directions == 1 else "bidirectional"}, output_count=2)
+    batch_major = ctx.make_node("Transpose", [gru.output[0]], attr={"perm": [2, 0, 1, 3]}).output[0]  # (B, T, D, U)
+    shape = ctx.make_const(utils.make_name("shape"), np.array([0, 0, -1], np.int64)).output[0]
+    outputs, dtypes = node.output, [ctx.get_dtype(node.output[0])]
+    ctx.remove_node(node.name)
+    ctx.make_node("Reshape", [batch_major, shape], outputs=outputs, dtypes=dtypes)
+
+
 def _export_here(model_path, onnx_path, opset, weights="float32"):
     try:
         import tensorflow as tf
@@ -110,9 +150,13 @@ def _export_here(model_path, onnx_path, opset, weights="float32"):
         raise ConfigError(f"ONNX export needs TensorFlow and tf2onnx ({error}): "
                           "pip install \"keras-asr[export]\"") from None
     from asr import files
+    from asr.layers import GRU
     from asr.models import load_model
 
     model = load_model(model_path, compile=False)
+    for layer in model._flatten_layers(include_self=False):  # the recurrences as ONNX GRU operators
+        if isinstance(layer, GRU):
+            layer.implementation = "onnx"
     n_features = model.feature_config.n_features
     signature = (tf.TensorSpec((None, None, n_features), tf.float32, name="features"),
                  tf.TensorSpec((None,), tf.int32, name="feature_lengths"))
@@ -122,7 +166,9 @@ def _export_here(model_path, onnx_path, opset, weights="float32"):
         logits = model({"features": features, "feature_lengths": feature_lengths}, training=False)
         return logits, tf.cast(model.output_lengths(feature_lengths), tf.int32)
 
-    proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature, opset=opset)
+    handlers = {"PyFuncStateless": (_gru_to_onnx, [])}  # tf.numpy_function: only the GRU placeholder
+    proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature, opset=opset,
+                                             custom_op_handlers=handlers)
     ranks = {len(o.type.tensor_type.shape.dim): o.name for o in proto.graph.output}
     metadata = {**model_metadata(model), "inputs": ["features", "feature_lengths"],
                 "outputs": {"logits": ranks[3], "logit_lengths": ranks[1]}}

@@ -64,6 +64,7 @@ def parse_args(argv=None):
     p.add_argument("--max-train-utterances", type=int, default=0, help="a seeded subset (0: all; for smoke runs)")
     p.add_argument("--ship", metavar="NAME", help="then ship the run's model in the package as NAME (maintainers)")
     p.add_argument("--ship-overwrite", action="store_true", help="replace a shipped model of that name")
+    p.add_argument("--models-dir", help="ship into this folder instead of the package's (asr/pretrained/models)")
     base = TrainConfig(**BASE)
     add_dataclass_arguments(p, TrainConfig, base)
     args = p.parse_args(argv)
@@ -118,7 +119,8 @@ def score_test_sets(args, model_path, cache_dir=None):
 
 
 def add_curve_point(out, history, scores):
-    """Append this invocation's point to ``learning_curve.json``; returns the point."""
+    """Append this invocation's point to ``learning_curve.json`` (replacing the last one when no
+    epoch was trained since); returns the point."""
     import json
 
     from asr.files import write_json_atomic
@@ -130,6 +132,8 @@ def add_curve_point(out, history, scores):
              "date": time.strftime("%Y-%m-%d %H:%M")}
     path = out / LEARNING_CURVE
     curve = json.loads(path.read_text()) if path.is_file() else []
+    if curve and curve[-1]["epochs"] == point["epochs"]:  # the same model scored again (--evaluate-only)
+        curve.pop()
     write_json_atomic(path, [*curve, point])
     return point
 
@@ -150,20 +154,23 @@ def training_summary(out, history, root):
         sources[name] = (hours + entry["duration"] / 3600, count + 1)
     return {"data": [{"name": name, "hours": round(hours, 2), "utterances": count,
                       "license": SOURCE_LICENSES[name.split("/")[0]]} for name, (hours, count) in sources.items()],
-            "dev_utterances": DEV_UTTERANCES, "epochs": len(history["loss"]),
+            "dev_utterances": len((out / "dev.jsonl").read_text().splitlines()), "epochs": len(history["loss"]),
             "audio_hours_seen": round(sum(history["audio_seconds"]) / 3600, 1),
             "cpu_hours": round(sum(history["epoch_seconds"]) / 3600, 2),
             "device": f"{os.cpu_count()} CPU cores, {cpu_model()}",
             "command": f"python recipes/pretrain_english.py --epochs {planned} --stop-after MINUTES [--resume]"}
 
 
-def ship(args, out, history):
+def ship(args, config, history):
+    from asr.pretrained.catalog import MODELS_DIR
     from asr.pretrained.ship import ship_model
 
-    root = data_dir(args)
+    root, out = data_dir(args), pathlib.Path(config.output_dir)
     shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training_summary(out, history, root),
                          {name: root / folder for name, folder in TEST_SETS.items()}, str(root / CHECK_AUDIO),
-                         root, version=time.strftime("%Y.%m.%d"), overwrite=args.ship_overwrite)
+                         root, version=time.strftime("%Y.%m.%d"), models_dir=args.models_dir or MODELS_DIR,
+                         overwrite=args.ship_overwrite, cache_dir=config.cache_dir or None,
+                         max_utterances=args.max_eval_utterances)
     print(f"shipped {shipped.name}: {shipped.size_mb():.1f} MB, ONNX weights {shipped.training['onnx_weights']}")
 
 
@@ -196,7 +203,7 @@ def main(argv=None):
         print(f"{name:>20}: CER {score['cer']:.3f}  WER {score['wer']:.3f}  ({score['utterances']} utt)")
     print(f"after {point['epochs']} epochs, {point['train_minutes']:.0f} training minutes: {out / LEARNING_CURVE}")
     if args.ship:
-        ship(args, out, history)
+        ship(args, config, history)
 
 
 if __name__ == "__main__":

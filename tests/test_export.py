@@ -11,6 +11,7 @@ from conftest import ROOT, run_python
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tf2onnx")
+onnx = pytest.importorskip("onnx")
 
 # Importing any of these fails in the "no deep-learning framework" subprocess below (looking
 # them up, as the backend chooser does, still works).
@@ -62,6 +63,8 @@ def test_onnx_logits_and_lengths_equal_keras(exported):
             np.testing.assert_allclose(logits[row, :n], expected[row, :n], atol=1e-4)
     assert onnx_model.vocabulary.symbols == model.vocabulary.symbols
     assert onnx_model.feature_config == model.feature_config
+    ops = [node.op_type for node in onnx.load(str(exported[1])).graph.node]
+    assert ops.count("GRU") == 1 and "Loop" not in ops  # the BiGRU as ONNX's GRU operator, not a per-step loop
     meta = onnx_model.metadata
     np.testing.assert_allclose(meta["normalization"]["mean"],
                                keras.ops.convert_to_numpy(model.get_layer("normalize").mean), rtol=1e-6)
@@ -166,6 +169,32 @@ def test_empty_and_upper_case_onnx_files(exported, tmp_path):
         OnnxModel(tmp_path / "empty.onnx")
     shutil.copy(exported[1], tmp_path / "MODEL.ONNX")
     assert isinstance(asr.load_model(tmp_path / "MODEL.ONNX"), OnnxModel)
+
+
+@pytest.mark.parametrize("architecture, params", [
+    ("simple_rnn", {}), ("deep_rnn", {"units": 12, "n_layers": 2}),
+    ("bidirectional_rnn", {"units": 12, "n_layers": 2})])
+def test_every_recurrent_architecture_exports_its_grus_as_onnx_gru_operators(architecture, params, tmp_path):
+    """Unidirectional and bidirectional, stacked, with and without BatchNorm: one ONNX GRU per
+    layer, and the logits of a padded batch equal Keras' within float rounding."""
+    from asr.export import export_onnx
+    from asr.features import FeatureConfig
+    from asr.models import build_model, load_model
+    from asr.onnx_runtime import OnnxModel
+
+    model = build_model(architecture, FeatureConfig("mfcc"), **params)
+    model.set_normalization(np.zeros(13, "float32"), np.ones(13, "float32"))
+    model.save(tmp_path / "m.keras")
+    export_onnx(tmp_path / "m.keras", tmp_path / "m.onnx")
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "m.onnx")).graph.node]
+    assert ops.count("GRU") == params.get("n_layers", 1) and "Loop" not in ops
+    x = np.random.default_rng(1).normal(size=(3, 90, 13)).astype("float32")
+    lengths = np.array([90, 41, 7], "int32")
+    model = load_model(tmp_path / "m.keras", compile=False)
+    expected = np.asarray(model.predict_on_batch({"features": x, "feature_lengths": lengths}))
+    logits, logit_lengths = OnnxModel(tmp_path / "m.onnx")({"features": x, "feature_lengths": lengths})
+    for row, n in enumerate(logit_lengths):
+        np.testing.assert_allclose(logits[row, :n], expected[row, :n], atol=1e-4)
 
 
 def test_conformer_exports_with_the_same_logits_and_text(tmp_path, librivox_dir):

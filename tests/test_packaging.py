@@ -11,7 +11,7 @@ import venv
 import zipfile
 
 import pytest
-from conftest import ROOT, run_python
+from conftest import DATA_DIR, ROOT, run_python
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
@@ -91,6 +91,10 @@ def test_wheel_and_sdist_hold_the_package(dist):
     catalogue = {f"asr/catalogue/{p.name}" for p in (ROOT / "data" / "catalogue").glob("*.json")}
     assert catalogue and catalogue <= set(names)  # the top-level data/catalogue, installed as asr.catalogue
     assert "asr/serving/page.html" in names  # asr serve's web page
+    from asr.pretrained.catalog import shipped_models
+
+    for model in shipped_models().values():  # asr models, and each shipped model's two files
+        assert {f"asr/pretrained/models/{name}" for name in ("models.json", *model.files.values())} <= set(names)
     entry_points = zipfile.ZipFile(wheel).read(f"keras_asr-{__version__}.dist-info/entry_points.txt").decode()
     assert "asr = asr.cli:main" in entry_points
     with tarfile.open(sdist) as tar:
@@ -139,6 +143,13 @@ def test_onnx_only_install_transcribes_without_any_framework(dist, tmp_path, lib
     assert json.loads(result.stdout)["text"] == expected.text
     train = run(bin_dir / "asr", "train", "--train-data", librivox_dir, "--output-dir", tmp_path / "run")
     assert train.returncode == 2 and "pip install 'keras-asr[jax]'" in train.stderr
+    from asr.pretrained.catalog import shipped_models
+
+    for name, model in shipped_models().items():  # a shipped model by name: no training, no download
+        shipped = run(bin_dir / "asr", "transcribe", name, DATA_DIR / model.check["audio"], "--format", "jsonl", "-q")
+        assert shipped.returncode == 0, shipped.stderr
+        assert json.loads(shipped.stdout)["text"] == model.check["text"]
+        assert name in run(bin_dir / "asr", "models").stdout
 
 
 def _statistics(n):

@@ -210,3 +210,12 @@ def test_pretrain_english_recipe_spans_invocations_and_records_its_learning_curv
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "curve.json").read_text())
     assert report["runs"][0]["epochs"] == 2 and report["runs"][0]["cer_ratio_to_reference"]["librivox"] == 1.0
+    pytest.importorskip("tf2onnx")
+    out = recipe("pretrain_english", *common, "--evaluate-only", "--ship", "tiny-base", "--models-dir",
+                 tmp_path / "models")
+    assert "shipped tiny-base" in out
+    assert [point["epochs"] for point in json.loads((run / "learning_curve.json").read_text())] == [1, 2]
+    (shipped,) = json.loads((tmp_path / "models" / "models.json").read_text())
+    assert shipped["training"]["epochs"] == 2 and shipped["training"]["dev_utterances"] == 200
+    assert sum(source["utterances"] for source in shipped["training"]["data"]) == 24
+    assert {name: r["utterances"] for name, r in shipped["results"].items()} == dict.fromkeys(curve[-1]["test"], 3)

@@ -17,6 +17,8 @@ reloads under any other. ``implementation`` picks how they are run:
 * ``"fused"``: JAX only: both directions in one ``lax.scan``, the input projections of all
   time steps hoisted into one matmul (``asr.layers.gru_kernels.jax_gru``).
 * ``"cudnn"``: torch only: ``torch._VF.gru`` (cuDNN on GPU, ATen's native loop on CPU).
+* ``"onnx"``: TensorFlow, for ``asr export`` only: a placeholder that becomes ONNX's own
+  ``GRU`` operator in the exported graph (``asr.layers.gru_kernels.tf_onnx_gru``).
 * ``"auto"`` (default): ``cudnn`` on torch (on CPU too: 4.9x faster per training step than
   Keras' torch GRU, measured on 2 CPU cores), ``fused`` on JAX when it runs on a GPU,
   ``hoisted`` on JAX elsewhere (a training step of the LibriSpeech recipe's model, batch 8 x
@@ -32,8 +34,8 @@ from asr.errors import ConfigError
 from asr.keras_backend import jax_platform
 from asr.layers.lengths import reverse_within_lengths, sequence_mask
 
-IMPLEMENTATIONS = ("auto", "keras", "hoisted", "fused", "cudnn")
-_BACKEND_OF = {"hoisted": "jax", "fused": "jax", "cudnn": "torch"}  # the fast paths
+IMPLEMENTATIONS = ("auto", "keras", "hoisted", "fused", "cudnn", "onnx")
+_BACKEND_OF = {"hoisted": "jax", "fused": "jax", "cudnn": "torch", "onnx": "tensorflow"}  # the fast paths
 
 
 def resolve_implementation(implementation):
@@ -117,7 +119,7 @@ class GRU(keras.layers.Layer):
             from asr.layers import gru_kernels
 
             kernel = {"hoisted": gru_kernels.jax_gru_hoisted, "fused": gru_kernels.jax_gru,
-                      "cudnn": gru_kernels.torch_gru}[implementation]
+                      "cudnn": gru_kernels.torch_gru, "onnx": gru_kernels.tf_onnx_gru}[implementation]
             outputs = kernel(x, lengths, self._weights(), self.compute_dtype)
         if self.return_sequences:
             y = ops.concatenate(outputs, axis=-1) if self.bidirectional else outputs[0]

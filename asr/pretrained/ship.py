@@ -19,26 +19,28 @@ from asr.pretrained.catalog import CATALOG, MODELS_DIR, ShippedModel
 logger = logging.getLogger(__name__)
 
 
-def _score(model, entries, name):
+def _score(model, entries, name, cache_dir=None):
     from asr.evaluate import evaluate
 
-    report = evaluate(model, entries, name=name, all_rows=True)
+    report = evaluate(model, entries, cache_dir=cache_dir, name=name, all_rows=True)
     hypotheses = [row["hypothesis"] for row in report["rows"]]
     return {"cer": report["cer"]["rate"], "wer": report["wer"]["rate"], "utterances": report["utterances"],
             "skipped": report["skipped"]}, hypotheses
 
 
-def score_test_sets(model, onnx_path, test_sets):
+def score_test_sets(model, onnx_path, test_sets, cache_dir=None, max_utterances=0):
     """``(results, weights_changed)``: the ONNX file's greedy scores per test set, and how many
-    hypotheses differ from the Keras model's (``test_sets``: ``{name: corpus path}``)."""
+    hypotheses differ from the Keras model's (``test_sets``: ``{name: corpus path}``;
+    ``cache_dir``: the feature cache, as for ``asr.evaluate.evaluate``; ``max_utterances``: the
+    first that many of each set, 0 for all)."""
     from asr.corpus import load_entries
     from asr.onnx_runtime import OnnxModel
 
     onnx_model, results, changed = OnnxModel(onnx_path), {}, 0
     for name, folder in test_sets.items():
-        entries = load_entries(str(folder))[0]
-        results[name], ours = _score(onnx_model, entries, name)
-        changed += sum(a != b for a, b in zip(ours, _score(model, entries, name)[1]))
+        entries = load_entries(str(folder))[0][: max_utterances or None]
+        results[name], ours = _score(onnx_model, entries, name, cache_dir)
+        changed += sum(a != b for a, b in zip(ours, _score(model, entries, name, cache_dir)[1]))
     return results, changed
 
 
@@ -55,12 +57,13 @@ def check_text(model, onnx_path, audio):
 
 
 def ship_model(model_path, name, description, training, test_sets, check_audio, data_root, version,
-               models_dir=MODELS_DIR, overwrite=False):
+               models_dir=MODELS_DIR, overwrite=False, cache_dir=None, max_utterances=0):
     """Ship the ``.keras`` model at ``model_path`` as ``name``; returns the ``ShippedModel``.
 
     ``training``: data sources (name, hours, license), epochs, CPU-hours, command (as
     ``ShippedModel.training``); ``check_audio``: a path under ``data_root`` (recorded relative to
-    it). An existing name is refused unless ``overwrite``.
+    it). An existing name is refused unless ``overwrite``; ``cache_dir`` and ``max_utterances`` as
+    for ``score_test_sets`` (a limit is for smoke tests: shipped numbers are over whole sets).
     """
     from asr.export import export_onnx
     from asr.files import save_model_atomic, write_json_atomic
@@ -76,13 +79,13 @@ def ship_model(model_path, name, description, training, test_sets, check_audio, 
     save_model_atomic(model, keras_path)
     weights = "float16"
     export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
-    results, changed = score_test_sets(model, onnx_path, test_sets)
+    results, changed = score_test_sets(model, onnx_path, test_sets, cache_dir, max_utterances)
     float16_changed = changed
     if changed:
         logger.warning("float16 weights change %d test hypotheses: shipping float32 weights", changed)
         weights = "float32"
         export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
-        results, changed = score_test_sets(model, onnx_path, test_sets)
+        results, changed = score_test_sets(model, onnx_path, test_sets, cache_dir, max_utterances)
     text = check_text(model, onnx_path, check_audio)
     shipped = ShippedModel(
         name=name, description=description, architecture=_architecture(model), parameters=model.count_params(),

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import onnx
 import pytest
-from conftest import DATA_DIR, require
+from conftest import DATA_DIR, ROOT, require
 
 import asr
 from asr.cli import main
@@ -143,3 +143,6 @@ def test_the_shipped_model_is_small_and_gives_its_recorded_text():
             (result,) = transcribe(asr.load_model(str(model.path(fmt))), [audio])
             assert result.text == model.check["text"], (model.name, fmt)
         assert {"commonvoice_unseen", "librivox"} <= set(model.results)
+        card = (ROOT / model.card).read_text(encoding="utf-8")  # the model card states the measured numbers
+        for name, result in model.results.items():
+            assert f"{result['cer']:.3f}" in card and f"{result['wer']:.3f}" in card, (model.name, name)
