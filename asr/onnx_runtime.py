@@ -56,6 +56,10 @@ class OnnxModel:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3  # errors only
+        # Idle pool threads sleep instead of spinning: beside a server's event loop and its clients,
+        # spinning took the cores they needed (asr serve, 1 client: 153 -> 257 audio s/s; 4 clients
+        # 280 -> 309, bench/serve_load.py) and the batch command lost nothing (487 / 484)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = onnxruntime.InferenceSession(path, options, providers=providers or ["CPUExecutionProvider"])
             meta = json.loads(self.session.get_modelmeta().custom_metadata_map[METADATA_KEY])
