@@ -193,6 +193,9 @@ def make_parser():
     export.add_argument("--weights", choices=("float32", "float16"), default="float32",
                         help="storage of the weight matrices: float16 halves the file, the arithmetic stays float32 "
                              "(check the text on your data; default: float32)")
+    export.add_argument("--recurrence", choices=("gru", "loop"), default="gru",
+                        help="GRU layers as ONNX's GRU operator (default: ONNX Runtime's fast kernel) or as a "
+                             "per-step Loop (for a runtime without the GRU operator)")
     # the usage line lists the commands; data-download is typed (and documented) as "asr data download"
     sub.metavar = "{" + ",".join(name for name in sub.choices if name != "data-download") + "}"
     return parser
@@ -455,7 +458,8 @@ def run_export(args):
         raise ConfigError(f"output {args.output!r} must end in .onnx")
     outputs.check_outputs_apart({"OUTPUT": args.output}, {"MODEL": [args.model]})
     outputs.check_output_file(args.output, args.overwrite, "OUTPUT")
-    print(export_onnx(args.model, args.output, overwrite=args.overwrite, weights=args.weights))
+    print(export_onnx(args.model, args.output, overwrite=args.overwrite, weights=args.weights,
+                      recurrence=args.recurrence))
 
 
 # Errors that describe bad input or a failed run: shown as one line, not a traceback. The

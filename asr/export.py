@@ -20,6 +20,7 @@ within 1e-4 of Keras'.
 """
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from asr.errors import AsrError, ConfigError
 
 ONNX_OPSET = 17  # onnxruntime >= 1.13 and tf2onnx 1.17 both support it; GRU/Scan/Loop ops are there since 11
 WEIGHT_FORMATS = ("float32", "float16")
+RECURRENCES = ("gru", "loop")  # ONNX's GRU operator, or the per-step Loop tf2onnx makes of Keras' GRU
 # Tensors this large or larger are stored as float16 with weights="float16": the weight
 # matrices (>= 10^4 entries here); biases and normalisation statistics stay float32.
 FLOAT16_MIN_ELEMENTS = 1024
@@ -54,12 +56,14 @@ def model_metadata(model):
             "reductions": [r.to_dict() for r in model.reductions]}
 
 
-def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False, weights="float32"):
+def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False, weights="float32", recurrence="gru"):
     """Export the ``.keras`` model at ``model_path`` to ``onnx_path``; returns ``onnx_path``. An
     existing ``onnx_path`` is refused (``ConfigError``) unless ``overwrite``; it is written
     atomically (whole or not at all). ``weights="float16"`` stores the weight matrices as
     float16, cast to float32 when the session loads (half the file; the arithmetic stays
     float32, so logits move by float16 rounding of the weights only: compare the text).
+    ``recurrence="loop"`` keeps tf2onnx's per-step ``Loop`` for the GRU layers (slower; for a
+    runtime without ONNX's ``GRU`` operator).
 
     Under a backend other than TensorFlow the export runs in a subprocess with
     ``KERAS_BACKEND=tensorflow`` (needs ``pip install "keras-asr[export]"``).
@@ -67,6 +71,8 @@ def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False, weight
     model_path, onnx_path = os.fspath(model_path), os.fspath(onnx_path)
     if weights not in WEIGHT_FORMATS:
         raise ConfigError(f"weights {weights!r} must be one of {WEIGHT_FORMATS}")
+    if recurrence not in RECURRENCES:
+        raise ConfigError(f"recurrence {recurrence!r} must be one of {RECURRENCES}")
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"model file not found: {model_path!r}")
     if os.path.lexists(onnx_path) and not overwrite:
@@ -74,10 +80,10 @@ def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False, weight
     import keras
 
     if keras.backend.backend() == "tensorflow":
-        return _export_here(model_path, onnx_path, opset, weights)
+        return _export_here(model_path, onnx_path, opset, weights, recurrence)
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-    done = subprocess.run([sys.executable, "-m", "asr.export", model_path, onnx_path, str(opset), weights], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "asr.export", model_path, onnx_path, str(opset), weights,
+                           recurrence], env=env, capture_output=True, text=True)
     if done.returncode:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         raise ExportError(f"exporting {model_path!r} on the TensorFlow backend failed: "
@@ -142,7 +148,7 @@ def _gru_to_onnx(ctx, node, name, args):
     ctx.make_node("Reshape", [batch_major, shape], outputs=outputs, dtypes=dtypes)
 
 
-def _export_here(model_path, onnx_path, opset, weights="float32"):
+def _export_here(model_path, onnx_path, opset, weights="float32", recurrence="gru"):
     try:
         import tensorflow as tf
         import tf2onnx
@@ -155,7 +161,7 @@ def _export_here(model_path, onnx_path, opset, weights="float32"):
 
     model = load_model(model_path, compile=False)
     for layer in model._flatten_layers(include_self=False):  # the recurrences as ONNX GRU operators
-        if isinstance(layer, GRU):
+        if isinstance(layer, GRU) and recurrence == "gru":
             layer.implementation = "onnx"
     n_features = model.feature_config.n_features
     signature = (tf.TensorSpec((None, None, n_features), tf.float32, name="features"),
@@ -167,6 +173,8 @@ def _export_here(model_path, onnx_path, opset, weights="float32"):
         return logits, tf.cast(model.output_lengths(feature_lengths), tf.int32)
 
     handlers = {"PyFuncStateless": (_gru_to_onnx, [])}  # tf.numpy_function: only the GRU placeholder
+    # TensorFlow cannot infer the placeholder's shape (the handler knows it): not worth a warning
+    logging.getLogger("tf2onnx.shape_inference").setLevel(logging.ERROR)
     proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature, opset=opset,
                                              custom_op_handlers=handlers)
     ranks = {len(o.type.tensor_type.shape.dim): o.name for o in proto.graph.output}
@@ -180,5 +188,5 @@ def _export_here(model_path, onnx_path, opset, weights="float32"):
     return onnx_path
 
 
-if __name__ == "__main__":  # the subprocess of export_onnx: MODEL ONNX OPSET WEIGHTS
-    _export_here(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])
+if __name__ == "__main__":  # the subprocess of export_onnx: MODEL ONNX OPSET WEIGHTS RECURRENCE
+    _export_here(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
