@@ -128,6 +128,29 @@ def test_serve_load_bench_smoke(small_model_path, tmp_path):
         assert row["throughput_ratio"] > 0 and row["p95_seconds"] >= row["p50_seconds"] > 0
 
 
+def test_onnx_speed_bench_smoke(small_model_path, tmp_path):
+    pytest.importorskip("tf2onnx")
+    output = tmp_path / "onnx.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "onnx_speed.py"), "--model", str(small_model_path),
+                             "--smoke", "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert [row["batch"] for row in report["rows"]] == [1, 4, 16] and report["max_logit_difference"] < 1e-3
+    assert all(row["gru_seconds"] > 0 and row["loop_seconds"] > 0 for row in report["rows"])
+
+
+@pytest.mark.usefixtures("librispeech_dir")
+def test_shipped_speed_bench_smoke(tmp_path):
+    output = tmp_path / "shipped.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "shipped_speed.py"), "--smoke", "--output",
+                             str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert set(report["sets"]) == {"librispeech_sample", "one_librivox_file"}
+    for row in report["sets"].values():
+        assert row["same_text"] and row["onnx_rtf"] > 0 and row["keras_rtf"] > 0
+
+
 def test_recorded_command_pastes_back_into_a_shell(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     record = importlib.import_module("record")

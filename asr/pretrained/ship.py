@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import pathlib
+import tempfile
 
 from asr.errors import ConfigError
 from asr.pretrained.catalog import CATALOG, MODELS_DIR, ShippedModel
@@ -28,19 +29,28 @@ def _score(model, entries, name, cache_dir=None):
             "skipped": report["skipped"]}, hypotheses
 
 
-def score_test_sets(model, onnx_path, test_sets, cache_dir=None, max_utterances=0):
-    """``(results, weights_changed)``: the ONNX file's greedy scores per test set, and how many
-    hypotheses differ from the Keras model's (``test_sets``: ``{name: corpus path}``;
-    ``cache_dir``: the feature cache, as for ``asr.evaluate.evaluate``; ``max_utterances``: the
-    first that many of each set, 0 for all)."""
+def reference_hypotheses(model, test_sets, cache_dir=None, max_utterances=0):
+    """``{set name: (entries, the Keras model's greedy hypotheses)}`` (``test_sets``: ``{name:
+    corpus path}``; ``cache_dir``: a feature cache; ``max_utterances``: the first that many of each
+    set, 0 for all)."""
     from asr.corpus import load_entries
+
+    reference = {}
+    for name, folder in test_sets.items():
+        entries = load_entries(str(folder))[0][: max_utterances or None]
+        reference[name] = entries, _score(model, entries, name, cache_dir)[1]
+    return reference
+
+
+def score_onnx(onnx_path, reference, cache_dir=None):
+    """``(results, changed)``: the ONNX file's greedy scores per test set, and how many of its
+    hypotheses differ from the Keras model's (``reference``, from ``reference_hypotheses``)."""
     from asr.onnx_runtime import OnnxModel
 
     onnx_model, results, changed = OnnxModel(onnx_path), {}, 0
-    for name, folder in test_sets.items():
-        entries = load_entries(str(folder))[0][: max_utterances or None]
+    for name, (entries, theirs) in reference.items():
         results[name], ours = _score(onnx_model, entries, name, cache_dir)
-        changed += sum(a != b for a, b in zip(ours, _score(model, entries, name, cache_dir)[1]))
+        changed += sum(a != b for a, b in zip(ours, theirs))
     return results, changed
 
 
@@ -63,7 +73,8 @@ def ship_model(model_path, name, description, training, test_sets, check_audio, 
     ``training``: data sources (name, hours, license), epochs, CPU-hours, command (as
     ``ShippedModel.training``); ``check_audio``: a path under ``data_root`` (recorded relative to
     it). An existing name is refused unless ``overwrite``; ``cache_dir`` and ``max_utterances`` as
-    for ``score_test_sets`` (a limit is for smoke tests: shipped numbers are over whole sets).
+    for ``reference_hypotheses`` (a limit is for smoke tests: shipped numbers are over whole sets).
+    The files land in ``models_dir`` only when every check passed, the catalogue last.
     """
     from asr.export import export_onnx
     from asr.files import save_model_atomic, write_json_atomic
@@ -75,18 +86,21 @@ def ship_model(model_path, name, description, training, test_sets, check_audio, 
         raise ConfigError(f"a model named {name!r} is shipped already: pass overwrite=True to replace it")
     models_dir.mkdir(parents=True, exist_ok=True)
     model = load_model(model_path, compile=False)
-    keras_path, onnx_path = models_dir / f"{name}.keras", models_dir / f"{name}.onnx"
-    save_model_atomic(model, keras_path)
-    weights = "float16"
-    export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
-    results, changed = score_test_sets(model, onnx_path, test_sets, cache_dir, max_utterances)
-    float16_changed = changed
-    if changed:
-        logger.warning("float16 weights change %d test hypotheses: shipping float32 weights", changed)
-        weights = "float32"
-        export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
-        results, changed = score_test_sets(model, onnx_path, test_sets, cache_dir, max_utterances)
-    text = check_text(model, onnx_path, check_audio)
+    reference = reference_hypotheses(model, test_sets, cache_dir, max_utterances)
+    with tempfile.TemporaryDirectory(dir=models_dir) as folder:  # nothing lands until every check passed
+        keras_path, onnx_path = pathlib.Path(folder) / f"{name}.keras", pathlib.Path(folder) / f"{name}.onnx"
+        save_model_atomic(model, keras_path)
+        weights, float16_changed = "float16", 0
+        export_onnx(keras_path, onnx_path, weights=weights)
+        results, changed = score_onnx(onnx_path, reference, cache_dir)
+        if changed:
+            logger.warning("float16 weights change %d test hypotheses: shipping float32 weights", changed)
+            weights, float16_changed = "float32", changed
+            export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
+            results, changed = score_onnx(onnx_path, reference, cache_dir)
+        text = check_text(model, onnx_path, check_audio)
+        for path in (keras_path, onnx_path):
+            os.replace(path, models_dir / path.name)
     shipped = ShippedModel(
         name=name, description=description, architecture=_architecture(model), parameters=model.count_params(),
         version=version, files={"onnx": onnx_path.name, "keras": keras_path.name},
