@@ -196,7 +196,14 @@ def _segments(results, model, max_segment_seconds, caught):
 
 def _decode_window(window, results, model, decoder, batch_size, seconds):
     """Features, logits and text of a window of segments (sorted by length for batching)."""
-    config, features, kept = model.feature_config, [], []
+    kept, features = _window_features(window, results, model.feature_config)
+    _decode_features(kept, features, results, model, decoder, batch_size, seconds)
+
+
+def _window_features(window, results, config):
+    """``(kept, features)``: the ``(file index, Segment)`` pairs whose features could be
+    computed, and their ``(frames, n_features)`` arrays; a failure goes into its file's result."""
+    features, kept = [], []
     for index, segment in window:
         audio = segment.audio
         if len(audio) < config.n_fft:  # a tail shorter than one analysis window: pad with silence
@@ -206,6 +213,11 @@ def _decode_window(window, results, model, decoder, batch_size, seconds):
             kept.append((index, segment))
         except AsrError as error:
             results[index].error = results[index].error or f"{results[index].path!r}: {error}"
+    return kept, features
+
+
+def _decode_features(kept, features, results, model, decoder, batch_size, seconds):
+    """Logits of every segment's features, batched, then each segment's text and words."""
     for (index, segment), logits in zip(kept, predict_logits(model, features, batch_size)):
         result = results[index]
         if not result.ok:
@@ -219,3 +231,36 @@ def _decode_window(window, results, model, decoder, batch_size, seconds):
             text = " ".join(text.split()[len(path_words) - len(words):])
         result.words += words
         result.segments.append({"start": round(segment.keep_from, 3), "end": round(segment.end, 3), "text": text})
+
+
+@dataclasses.dataclass
+class PreparedFile:
+    """One file read, cut into segments and turned into features: everything before the
+    forward pass (``prepare_file``), waiting for ``finish_files``."""
+
+    result: Transcription
+    segments: list  # asr.segments.Segment, those whose features were computed
+    features: list  # (frames, n_features) per segment
+
+
+def prepare_file(model, path, max_segment_seconds=MAX_SEGMENT_SECONDS):
+    """Read ``path``, cut it into segments and compute their features (the CPU work a server can
+    do while it waits for more requests); a read error goes into the result, as in ``transcribe``."""
+    result = Transcription(os.fspath(path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        window = list(_segments([result], model, max_segment_seconds, caught))
+    kept, features = _window_features(window, [result], model.feature_config)
+    return PreparedFile(result, [segment for _, segment in kept], features)
+
+
+def finish_files(model, prepared, decoder="greedy", batch_size=DEFAULT_BATCH_SIZE):
+    """The ``Transcription`` of each ``PreparedFile``, the segments of all of them batched
+    together: ``finish_files(model, [prepare_file(model, p) for p in paths])`` gives what
+    ``transcribe(model, paths)`` does."""
+    results = [item.result for item in prepared]
+    kept = [(index, segment) for index, item in enumerate(prepared) for segment in item.segments]
+    features = [f for item in prepared for f in item.features]
+    _decode_features(kept, features, results, model, make_decoder(decoder, model.vocabulary), batch_size,
+                     frame_seconds(model))
+    return [_finished(result) for result in results]

@@ -71,6 +71,7 @@ def batch_command(model, paths):
     the model is loaded first, then the clock runs)."""
     code = f"""
 import json, sys, time
+import asr.cli  # first, as the asr command: its settings (one OpenBLAS thread) before NumPy loads
 from asr.inference import transcribe
 from asr.onnx_runtime import load_model
 model = load_model({str(model)!r}, compile=False)

@@ -81,6 +81,25 @@ def test_one_bad_file_never_loses_the_batch(small_model_path, librivox_dir, tmp_
     assert {"text", "duration", "confidence", "segments", "words"} <= set(jsonl[0])
 
 
+def test_prepared_files_finish_as_transcribe_does(small_model_path, librivox_dir, librispeech_entries, tmp_path):
+    """prepare_file + finish_files (the server's two stages) give transcribe's results: texts,
+    words, segments of a long file cut in pieces, and a bad file's error."""
+    from asr.inference import finish_files, prepare_file
+
+    long_audio = np.concatenate([sf.read(e["path"])[0] for e in librispeech_entries[:6]])
+    sf.write(tmp_path / "long.wav", long_audio, 16000)
+    (tmp_path / "bad.wav").write_bytes(b"RIFF not really")
+    paths = [str(p) for p in sorted(librivox_dir.glob("*.wav"))[:2]] + [str(tmp_path / n) for n in ("bad.wav",
+                                                                                                     "long.wav")]
+    model = load_model(small_model_path)
+    expected = transcribe(model, paths, batch_size=4, max_segment_seconds=15)
+    got = finish_files(model, [prepare_file(model, p, max_segment_seconds=15) for p in paths], batch_size=4)
+    assert len(expected[3].segments) > 1  # the long file was cut
+    for a, b in zip(got, expected):
+        assert (a.path, a.text, a.error, a.segments) == (b.path, b.text, b.error, b.segments)
+        assert [(w.text, w.start, w.end) for w in a.words] == [(w.text, w.start, w.end) for w in b.words]
+
+
 def test_subtitle_files_for_several_inputs(small_model_path, librivox_dir, tmp_path):
     wavs = sorted(librivox_dir.glob("*.wav"))[:2]
     refused = asr("transcribe", small_model_path, *wavs, "--format", "srt")

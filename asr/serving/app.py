@@ -52,14 +52,15 @@ class Settings:
         self.queue_size, self.max_batch = queue_size, max_batch
 
 
-def create_app(model, transcribe, settings):
-    """The ASGI app serving ``model`` through ``transcribe(model, paths) -> [Transcription]``."""
+def create_app(model, prepare, finish, settings):
+    """The ASGI app serving ``model``: each file ``prepare(model, path)``, then batches of them
+    ``finish(model, items) -> [Transcription]`` (``asr.serving.engine.Engine``)."""
     state = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         state["uploads"] = pathlib.Path(tempfile.mkdtemp(prefix="asr-serve-"))  # 0700: ours alone
-        state["engine"] = Engine(model, transcribe, settings.queue_size, settings.max_batch)
+        state["engine"] = Engine(model, prepare, finish, settings.queue_size, settings.max_batch)
         app.state.engine = state["engine"]
         try:
             yield

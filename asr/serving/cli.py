@@ -65,7 +65,7 @@ def run_serve(args):
     """Load the model, build the app and run it until interrupted (in-flight requests finish)."""
     import uvicorn
 
-    from asr.inference import check_batch_size, transcribe
+    from asr.inference import check_batch_size, finish_files, prepare_file
     from asr.onnx_runtime import load_model
     from asr.serving.app import Settings, create_app
 
@@ -79,7 +79,8 @@ def run_serve(args):
     name = os.path.splitext(os.path.basename(args.model))[0]
     settings = Settings(name, api_key, args.cors_origin, args.max_upload_mb, args.max_audio_seconds,
                         args.read_timeout, args.queue_size, args.max_batch)
-    app = create_app(model, lambda m, paths: transcribe(m, paths, batch_size=args.batch_size), settings)
+    app = create_app(model, prepare_file, lambda m, items: finish_files(m, items, batch_size=args.batch_size),
+                     settings)
     logger.info("serving %s on http://%s:%d (POST /v1/audio/transcriptions, page at /)", args.model, args.host,
                 args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=60)

@@ -1,6 +1,9 @@
 """The server's transcription engine: a bounded queue of jobs and one worker thread that takes
-every job waiting (up to ``max_batch``) and transcribes their files in one call, so concurrent
-requests share forward passes (``asr.inference.transcribe`` batches the segments of all files).
+every job waiting (up to ``max_batch``) and transcribes their files together, so concurrent
+requests share forward passes. Each job is prepared (read, cut, features:
+``asr.inference.prepare_file``) as soon as it is taken, while the batch waits for the jobs
+recent concurrency expects; then one ``finish`` call (``asr.inference.finish_files``) batches
+the segments of all of them through the model.
 
 The event loop never computes: a request awaits its job's future. A full queue refuses at once
 (``QueueFull``: the app answers 503 with ``Retry-After``), a job whose client went away before it
@@ -21,10 +24,10 @@ DEFAULT_QUEUE_SIZE = 32  # jobs waiting: 32 x a 10 s clip is ~3 s of work on 2 c
 DEFAULT_MAX_BATCH = 8  # files transcribed together: a forward pass of 8 segments fills 2 cores; more only waits
 RETRY_AFTER_SECONDS = 1  # what a 503 tells the client: the queue drains in about that long
 # A batch waits up to LINGER_SECONDS for the requests that recent concurrency says are coming (the
-# most requests in flight at once over the last CONCURRENCY_WINDOW_SECONDS): clients answered
-# together send their next files a few ms apart (a local 10 s upload is received and parsed in
-# ~5 ms), and one shared forward pass beats a pass of one now and one of three after it. A lone
-# client never waits.
+# most requests in flight at once over the last CONCURRENCY_WINDOW_SECONDS), preparing those it
+# has meanwhile: clients answered together send their next files a few ms apart (a local 10 s
+# upload is received and parsed in ~5 ms), and one shared forward pass beats a pass of one now and
+# one of three after it. A lone client never waits.
 LINGER_SECONDS = 0.02
 CONCURRENCY_WINDOW_SECONDS = 1.0
 
@@ -58,14 +61,16 @@ class Engine:
     """Transcribes queued files with ``model`` (a ``.keras`` ``AcousticModel`` or an ``OnnxModel``).
 
     Args:
-        transcribe: ``fn(model, paths) -> [Transcription]`` (``asr.inference.transcribe`` with the
-            server's decoder and batch size).
+        prepare: ``fn(model, path) -> item``, the work before the forward pass, per file
+            (``asr.inference.prepare_file``).
+        finish: ``fn(model, items) -> [Transcription]``, the forward pass and decoding of a batch
+            (``asr.inference.finish_files`` with the server's decoder and batch size).
         queue_size: jobs that may wait; one more is refused with ``QueueFull``.
         max_batch: jobs transcribed in one call.
     """
 
-    def __init__(self, model, transcribe, queue_size=DEFAULT_QUEUE_SIZE, max_batch=DEFAULT_MAX_BATCH):
-        self.model, self._transcribe = model, transcribe
+    def __init__(self, model, prepare, finish, queue_size=DEFAULT_QUEUE_SIZE, max_batch=DEFAULT_MAX_BATCH):
+        self.model, self._prepare, self._finish = model, prepare, finish
         self.max_batch = max_batch
         self._queue = queue.Queue(maxsize=queue_size)
         self._stopping = threading.Event()
@@ -103,43 +108,53 @@ class Engine:
             self._recent.popleft()
         return max((n for t, n in recent if t >= horizon), default=1)
 
-    def _take(self):
-        """Every job waiting, up to ``max_batch``, lingering up to ``LINGER_SECONDS`` for the jobs
-        recent concurrency expects (blocks for the first one; None when closing)."""
+    def _first(self):
+        """The next job (blocking); None when closing."""
         while True:
             try:
-                jobs = [self._queue.get(timeout=0.1)]
-                break
+                return self._queue.get(timeout=0.1)
             except queue.Empty:
                 if self._stopping.is_set():
                     return None
-        expected = min(self.max_batch, self._expected())
-        deadline = time.monotonic() + LINGER_SECONDS
-        while len(jobs) < self.max_batch:
-            wait = deadline - time.monotonic() if len(jobs) < expected else 0
-            try:
-                jobs.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
-            except queue.Empty:
+
+    def _take(self, first):
+        """``[(job, item)]``: ``first`` and every job waiting, up to ``max_batch``, each prepared as
+        it comes, lingering until ``LINGER_SECONDS`` after ``first`` for the jobs recent
+        concurrency expects. A job whose client left is answered None and not prepared."""
+        expected, deadline, taken = min(self.max_batch, self._expected()), time.monotonic() + LINGER_SECONDS, []
+        job = first
+        while job is not None:
+            if job.cancelled.is_set():
+                job.resolve(None)  # nobody waits for it: dropped unheard
+            else:
+                try:
+                    taken.append((job, self._prepare(self.model, job.path)))
+                except Exception as error:  # a bug, not bad audio (that is the result's error): the job hears it
+                    logger.exception("preparing %s failed", job.path)
+                    job.resolve(error=error)
+            if len(taken) >= self.max_batch:
                 break
-        return jobs
+            wait = deadline - time.monotonic() if len(taken) < expected else 0
+            try:
+                job = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                job = None
+        return taken
 
     def _run(self):
-        while (jobs := self._take()) is not None:
-            live = [job for job in jobs if not job.cancelled.is_set()]
-            for job in jobs:
-                if job.cancelled.is_set():
-                    job.resolve(None)  # nobody waits for it: dropped unheard
-            if not live:
+        while (first := self._first()) is not None:
+            taken = self._take(first)
+            if not taken:
                 continue
-            self.batches.append(len(live))
+            self.batches.append(len(taken))
             try:
-                results = self._transcribe(self.model, [job.path for job in live])
+                results = self._finish(self.model, [item for _, item in taken])
             except Exception as error:  # a bug, not bad audio (that is each result's error): every job hears it
                 logger.exception("transcription failed")
-                for job in live:
+                for job, _ in taken:
                     job.resolve(error=error)
                 continue
-            for job, result in zip(live, results):
+            for (job, _), result in zip(taken, results):
                 job.resolve(result)
 
     def close(self, timeout=None):
