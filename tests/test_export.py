@@ -171,18 +171,25 @@ def test_empty_and_upper_case_onnx_files(exported, tmp_path):
     assert isinstance(asr.load_model(tmp_path / "MODEL.ONNX"), OnnxModel)
 
 
-@pytest.mark.parametrize("architecture, params", [
-    ("simple_rnn", {}), ("deep_rnn", {"units": 12, "n_layers": 2}),
-    ("bidirectional_rnn", {"units": 12, "n_layers": 2})])
-def test_every_recurrent_architecture_exports_its_grus_as_onnx_gru_operators(architecture, params, tmp_path):
-    """Unidirectional and bidirectional, stacked, with and without BatchNorm: one ONNX GRU per
-    layer, and the logits of a padded batch equal Keras' within float rounding."""
+@pytest.mark.parametrize("architecture, params, policy, tolerance", [
+    ("simple_rnn", {}, "float32", 1e-4), ("deep_rnn", {"units": 12, "n_layers": 2}, "float32", 1e-4),
+    ("bidirectional_rnn", {"units": 12, "n_layers": 2}, "float32", 1e-4),
+    ("bidirectional_rnn", {"units": 12}, "mixed_bfloat16", 2e-2)])
+def test_every_recurrent_architecture_exports_its_grus_as_onnx_gru_operators(architecture, params, policy, tolerance,
+                                                                             tmp_path):
+    """Unidirectional and bidirectional, stacked, with and without BatchNorm, trained in mixed
+    precision too (the GRU operator runs float32): one ONNX GRU per layer, and the logits of a
+    padded batch equal Keras' within the compute dtype's rounding."""
     from asr.export import export_onnx
     from asr.features import FeatureConfig
     from asr.models import build_model, load_model
     from asr.onnx_runtime import OnnxModel
 
-    model = build_model(architecture, FeatureConfig("mfcc"), **params)
+    keras.config.set_dtype_policy(policy)
+    try:
+        model = build_model(architecture, FeatureConfig("mfcc"), **params)
+    finally:
+        keras.config.set_dtype_policy("float32")
     model.set_normalization(np.zeros(13, "float32"), np.ones(13, "float32"))
     model.save(tmp_path / "m.keras")
     export_onnx(tmp_path / "m.keras", tmp_path / "m.onnx")
@@ -194,7 +201,7 @@ def test_every_recurrent_architecture_exports_its_grus_as_onnx_gru_operators(arc
     expected = np.asarray(model.predict_on_batch({"features": x, "feature_lengths": lengths}))
     logits, logit_lengths = OnnxModel(tmp_path / "m.onnx")({"features": x, "feature_lengths": lengths})
     for row, n in enumerate(logit_lengths):
-        np.testing.assert_allclose(logits[row, :n], expected[row, :n], atol=1e-4)
+        np.testing.assert_allclose(logits[row, :n], expected[row, :n], atol=tolerance)
 
 
 def test_conformer_exports_with_the_same_logits_and_text(tmp_path, librivox_dir):

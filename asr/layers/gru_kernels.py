@@ -170,8 +170,9 @@ def tf_onnx_gru(x, lengths, weights, dtype):
         raise RuntimeError(f"{ONNX_GRU_OP} stands for ONNX's GRU in an export; it does not run in TensorFlow")
 
     units = int(weights[0][1].shape[0])
-    tensors = [ops.cast(ops.convert_to_tensor(w), dtype) for direction in weights for w in direction]
-    y = tf.numpy_function(traced_only, [x, ops.cast(lengths, "int32"), *tensors], x.dtype, stateful=False,
-                          name=ONNX_GRU_OP)
-    y = tf.ensure_shape(y, [None, None, units * len(weights)])  # a shape tf2onnx sees
+    # float32 whatever the compute dtype: ONNX Runtime's CPU GRU kernel takes float32 only
+    tensors = [ops.cast(ops.convert_to_tensor(w), "float32") for direction in weights for w in direction]
+    y = tf.numpy_function(traced_only, [ops.cast(x, "float32"), ops.cast(lengths, "int32"), *tensors], tf.float32,
+                          stateful=False, name=ONNX_GRU_OP)
+    y = ops.cast(tf.ensure_shape(y, [None, None, units * len(weights)]), dtype)  # a shape tf2onnx sees
     return [y[:, :, i * units:(i + 1) * units] for i in range(len(weights))]
