@@ -13,6 +13,14 @@ import pytest
 from conftest import ROOT, load_script
 
 
+def smoke(script, output, *args):
+    """Run ``bench/SCRIPT --smoke --output OUTPUT ARGS...``; its JSON result (it must succeed)."""
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--smoke", "--output", str(output),
+                             *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(output.read_text())
+
+
 def test_train_throughput_smoke(tmp_path):
     pytest.importorskip("torch")  # the PyTorch reference is the yardstick
     output = tmp_path / "bench.json"
@@ -117,11 +125,7 @@ def test_decode_speed_bench_smoke(small_model_path, tmp_path):
 @pytest.mark.usefixtures("librispeech_dir")
 def test_serve_load_bench_smoke(small_model_path, tmp_path):
     pytest.importorskip("starlette")
-    output = tmp_path / "serve.json"
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "serve_load.py"), "--model", str(small_model_path),
-                             "--smoke", "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(output.read_text())
+    report = smoke("serve_load.py", tmp_path / "serve.json", "--model", small_model_path)
     assert [row["clients"] for row in report["rows"]] == [1, 2] and report["batch_throughput"] > 0
     for row in report["rows"]:
         assert row["answered"] == row["requests"] == 6 and row["wrong_text"] == 0
@@ -130,22 +134,14 @@ def test_serve_load_bench_smoke(small_model_path, tmp_path):
 
 def test_onnx_speed_bench_smoke(small_model_path, tmp_path):
     pytest.importorskip("tf2onnx")
-    output = tmp_path / "onnx.json"
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "onnx_speed.py"), "--model", str(small_model_path),
-                             "--smoke", "--output", str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(output.read_text())
+    report = smoke("onnx_speed.py", tmp_path / "onnx.json", "--model", small_model_path)
     assert [row["batch"] for row in report["rows"]] == [1, 4, 16] and report["max_logit_difference"] < 1e-3
     assert all(row["gru_seconds"] > 0 and row["loop_seconds"] > 0 for row in report["rows"])
 
 
 @pytest.mark.usefixtures("librispeech_dir")
 def test_shipped_speed_bench_smoke(tmp_path):
-    output = tmp_path / "shipped.json"
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "shipped_speed.py"), "--smoke", "--output",
-                             str(output)], capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(output.read_text())
+    report = smoke("shipped_speed.py", tmp_path / "shipped.json")
     assert set(report["sets"]) == {"librispeech_sample", "one_librivox_file"}
     for row in report["sets"].values():
         assert row["same_text"] and row["onnx_rtf"] > 0 and row["keras_rtf"] > 0
