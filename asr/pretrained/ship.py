@@ -54,26 +54,29 @@ def score_onnx(onnx_path, reference, cache_dir=None):
     return results, changed
 
 
-def check_text(model, onnx_path, audio):
-    """The text the Keras model and the ONNX file give ``audio``; they must agree."""
+def check_text(model, onnx_path, candidates):
+    """``(audio, text)``: the first of ``candidates`` (audio paths) on which the Keras model and
+    the ONNX file give the same text (float rounding may split them on a near tie)."""
     from asr.inference import transcribe
     from asr.onnx_runtime import OnnxModel
 
-    ours, theirs = (transcribe(m, [audio])[0] for m in (OnnxModel(onnx_path), model))
-    if not ours.ok or ours.text != theirs.text:
-        raise ConfigError(f"{audio!r}: the ONNX file gives {ours.text if ours.ok else ours.error!r}, the Keras model "
-                          f"{theirs.text!r}")
-    return ours.text
+    onnx_model = OnnxModel(onnx_path)
+    for audio in candidates:
+        ours, theirs = (transcribe(m, [audio])[0] for m in (onnx_model, model))
+        if ours.ok and ours.text == theirs.text:
+            return audio, ours.text
+    raise ConfigError(f"the ONNX file and the Keras model give different texts on every check file: {candidates}")
 
 
-def ship_model(model_path, name, description, training, test_sets, check_audio, data_root, version,
+def ship_model(model_path, name, description, training, test_sets, check_audios, data_root, version,
                models_dir=MODELS_DIR, overwrite=False, cache_dir=None, max_utterances=0):
     """Ship the ``.keras`` model at ``model_path`` as ``name``; returns the ``ShippedModel``.
 
     ``training``: data sources (name, hours, license), epochs, CPU-hours, command (as
-    ``ShippedModel.training``); ``check_audio``: a path under ``data_root`` (recorded relative to
-    it). An existing name is refused unless ``overwrite``; ``cache_dir`` and ``max_utterances`` as
-    for ``reference_hypotheses`` (a limit is for smoke tests: shipped numbers are over whole sets).
+    ``ShippedModel.training``); ``check_audios``: audio paths under ``data_root``, the first on
+    which both files agree is recorded with its text (relative to ``data_root``). An existing
+    name is refused unless ``overwrite``; ``cache_dir`` and ``max_utterances`` as for
+    ``reference_hypotheses`` (a limit is for smoke tests: shipped numbers are over whole sets).
     The files land in ``models_dir`` only when every check passed, the catalogue last.
     """
     from asr.export import export_onnx
@@ -98,7 +101,7 @@ def ship_model(model_path, name, description, training, test_sets, check_audio, 
             weights, float16_changed = "float32", changed
             export_onnx(keras_path, onnx_path, overwrite=True, weights=weights)
             results, changed = score_onnx(onnx_path, reference, cache_dir)
-        text = check_text(model, onnx_path, check_audio)
+        check_audio, text = check_text(model, onnx_path, check_audios)
         for path in (keras_path, onnx_path):
             os.replace(path, models_dir / path.name)
     shipped = ShippedModel(

@@ -30,8 +30,8 @@ def shipped(tmp_path_factory, small_model_path, librivox_dir):
     """The small model shipped as ``tiny-en`` into a folder of its own (``ship_model`` end to end:
     export with float16 weights, scores on LibriVox, the check text)."""
     folder = tmp_path_factory.mktemp("models")
-    wav = sorted(librivox_dir.glob("*.wav"))[0]
-    model = ship_model(small_model_path, "tiny-en", "a test model", TRAINING, {"librivox": librivox_dir}, str(wav),
+    wavs = sorted(str(p) for p in librivox_dir.glob("*.wav"))
+    model = ship_model(small_model_path, "tiny-en", "a test model", TRAINING, {"librivox": librivox_dir}, wavs,
                        librivox_dir.parent, version="1", models_dir=folder)
     return folder, model
 
@@ -56,7 +56,7 @@ def test_ship_model_writes_both_files_scores_the_onnx_one_and_catalogues_them(sh
     keras_model = load_keras_model(folder / "tiny-en.keras", compile=False)
     assert getattr(keras_model, "optimizer", None) is None and model.parameters == keras_model.count_params()
     with pytest.raises(ConfigError, match="'tiny-en' is shipped already"):
-        ship_model(folder / "tiny-en.keras", "tiny-en", "again", TRAINING, {}, "", "", "2", models_dir=folder)
+        ship_model(folder / "tiny-en.keras", "tiny-en", "again", TRAINING, {}, [], "", "2", models_dir=folder)
 
 
 def test_float16_weights_halve_the_weights_bytes_and_keep_the_logits_close(small_model_path, tmp_path):
