@@ -45,10 +45,10 @@ CHECK_AUDIO = "pocketsphinx-librivox"
 SHIP_DESCRIPTION = ("English speech to characters (a-z, space, apostrophe), greedy or with an n-gram LM; trained on "
                     "read LibriSpeech voices and crowd-sourced Common Voice clips; 16 kHz log-mel features")
 BASE = dict(  # the base's configuration (docs/pretrained.md: the architecture chosen at equal CPU minutes, BiGRU
-    # 192 x 4 against a Conformer-CTC; the recipe's model, speeds and augmentation). 35 epochs of 17.7 hours (5.9 h x
-    # 3 speeds; measured 9 minutes each on 2 Intel Xeon cores alone, 13-22 beside other work): 5-8 CPU-hours, the
-    # learning-rate decay planned over all of them
-    output_dir="runs/pretrain_english", model="deepspeech", features="log_mel", epochs=35, batch_size=8,
+    # 192 x 4 against a Conformer-CTC; the recipe's model, speeds and augmentation). 55 epochs of 17.7 hours (5.9 h x
+    # 3 speeds; 7.7-10 minutes each on 2 Intel Xeon cores): ~8 CPU-hours, the learning-rate decay planned over all
+    # of them (the long run planned 35 for its first 5 epochs, then 55)
+    output_dir="runs/pretrain_english", model="deepspeech", features="log_mel", epochs=55, batch_size=8,
     learning_rate=2e-3, warmup_epochs=1.0, speed_perturb=(0.9, 1.0, 1.1),
     model_params={"conv_filters": [16, 16], "conv_kernels": [[5, 11], [5, 11]], "conv_strides": [[2, 2], [2, 2]],
                   "units": 192, "n_layers": 4, "dropout": 0.2},
