@@ -11,12 +11,14 @@ logits of the two graphs are compared on a padded batch. Results: bench/results/
 """
 
 import argparse
+import os
 import pathlib
 import sys
 import tempfile
 import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the asr command runs (asr/cli.py), before NumPy loads
+import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

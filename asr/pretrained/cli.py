@@ -25,7 +25,8 @@ def describe(model):
     sources = ", ".join(f"{s['name']} {s['hours']:.1f} h" for s in training["data"])
     lines = [f"{model.name}  ({model.size_mb():.1f} MB, version {model.version})"]
     for text in (model.description, f"{model.architecture}, {model.parameters / 1e6:.1f}M parameters",
-                 f"trained on {sources}: {training['epochs']} epochs, {training['cpu_hours']:.1f} CPU-hours"):
+                 f"trained on {sources}: {training['epochs']} epochs{_selected(training)}, "
+                 f"{training['cpu_hours']:.1f} CPU-hours"):
         lines += textwrap.wrap(text, WIDTH, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
     lines.append("  greedy CER / WER on speech it never trained on:")
     width = max(len(name) for name in model.results)
@@ -33,6 +34,11 @@ def describe(model):
               for name, r in model.results.items()]
     lines.append(f"  card: {model.card}")
     return "\n".join(lines)
+
+
+def _selected(training):
+    epoch = training.get("selected_epoch")
+    return f" (this is epoch {epoch}, the best on dev)" if epoch and epoch != training["epochs"] else ""
 
 
 def run_models(args):
