@@ -114,7 +114,8 @@ def test_every_argument_has_help_with_its_default():
     from asr.cli import make_parser
 
     subcommands = make_parser()._subparsers._group_actions[0].choices
-    assert set(subcommands) == {"data", "data-download", "train", "evaluate", "transcribe", "lm", "export", "serve"}
+    assert set(subcommands) == {"data", "data-download", "train", "evaluate", "transcribe", "lm", "export", "serve",
+                               "models"}
     nested = subcommands["lm"]._subparsers._group_actions[0].choices  # asr lm build
     assert set(nested) == {"build"}
     for name, parser in [*subcommands.items(), *(("lm " + k, v) for k, v in nested.items())]:
