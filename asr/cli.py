@@ -472,8 +472,9 @@ def run_export(args):
 # downloads, diverged training) and missing/unreadable files; anything else is a bug and
 # keeps its traceback.
 USER_ERRORS = (AsrError, FileNotFoundError, IsADirectoryError, PermissionError)
-# The commands whose MODEL may be a shipped model's name, and what they need of its files
-MODEL_COMMANDS = {"evaluate": "inference", "transcribe": "inference", "serve": "inference", "export": "weights"}
+# The commands that load MODEL for inference: a shipped model's name becomes its file here, so that
+# the file's kind decides whether Keras is needed (asr export resolves a name itself)
+MODEL_COMMANDS = ("evaluate", "transcribe", "serve")
 
 
 def _needs_keras(args):
@@ -511,7 +512,7 @@ def main(argv=None):
     choose_backend(required=False, verbose=bool({"-v", "--verbose"} & set(argv)))
     args = make_parser().parse_args(_route_data_download(argv))
     if args.command in MODEL_COMMANDS:  # a shipped model's name -> its file (an existing file wins)
-        args.model = resolve_model(args.model, MODEL_COMMANDS[args.command])
+        args.model = resolve_model(args.model)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     # JAX logs at INFO that it found no TPU ("Unable to initialize backend 'tpu'") on every command
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.DEBUG if args.verbose else logging.WARNING)

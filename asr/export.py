@@ -57,24 +57,27 @@ def model_metadata(model):
 
 
 def export_onnx(model_path, onnx_path, opset=ONNX_OPSET, overwrite=False, weights="float32", recurrence="gru"):
-    """Export the ``.keras`` model at ``model_path`` to ``onnx_path``; returns ``onnx_path``. An
-    existing ``onnx_path`` is refused (``ConfigError``) unless ``overwrite``; it is written
-    atomically (whole or not at all). ``weights="float16"`` stores the weight matrices as
-    float16, cast to float32 when the session loads (half the file; the arithmetic stays
-    float32, so logits move by float16 rounding of the weights only: compare the text).
+    """Export the ``.keras`` model at ``model_path`` (or a shipped model's, by name) to
+    ``onnx_path``; returns ``onnx_path``. An existing ``onnx_path`` is refused (``ConfigError``)
+    unless ``overwrite``; it is written atomically (whole or not at all). ``weights="float16"``
+    stores the weight matrices as float16, cast to float32 when the session loads (half the file;
+    the arithmetic stays float32, so logits move by float16 rounding of the weights only: compare
+    the text).
     ``recurrence="loop"`` keeps tf2onnx's per-step ``Loop`` for the GRU layers (slower; for a
     runtime without ONNX's ``GRU`` operator).
 
     Under a backend other than TensorFlow the export runs in a subprocess with
     ``KERAS_BACKEND=tensorflow`` (needs ``pip install "keras-asr[export]"``).
     """
-    model_path, onnx_path = os.fspath(model_path), os.fspath(onnx_path)
+    from asr.pretrained.catalog import not_found_hint, resolve_model
+
+    model_path, onnx_path = resolve_model(model_path, purpose="weights"), os.fspath(onnx_path)
     if weights not in WEIGHT_FORMATS:
         raise ConfigError(f"weights {weights!r} must be one of {WEIGHT_FORMATS}")
     if recurrence not in RECURRENCES:
         raise ConfigError(f"recurrence {recurrence!r} must be one of {RECURRENCES}")
     if not os.path.isfile(model_path):
-        raise FileNotFoundError(f"model file not found: {model_path!r}")
+        raise FileNotFoundError(f"model file not found: {model_path!r}{not_found_hint(model_path)}")
     if os.path.lexists(onnx_path) and not overwrite:
         raise ConfigError(f"{onnx_path!r} exists: pass overwrite=True (asr export --overwrite) to replace it")
     import keras
@@ -160,9 +163,10 @@ def _export_here(model_path, onnx_path, opset, weights="float32", recurrence="gr
     from asr.models import load_model
 
     model = load_model(model_path, compile=False)
-    for layer in model._flatten_layers(include_self=False):  # the recurrences as ONNX GRU operators
-        if isinstance(layer, GRU) and recurrence == "gru":
-            layer.implementation = "onnx"
+    if recurrence == "gru":  # the recurrences as ONNX GRU operators
+        for layer in model._flatten_layers(include_self=False):
+            if isinstance(layer, GRU):
+                layer.implementation = "onnx"
     n_features = model.feature_config.n_features
     signature = (tf.TensorSpec((None, None, n_features), tf.float32, name="features"),
                  tf.TensorSpec((None,), tf.int32, name="feature_lengths"))

@@ -52,15 +52,13 @@ def main(argv=None):
     args = parse_args(argv)
     from asr.export import export_onnx
     from asr.onnx_runtime import OnnxModel
-    from asr.pretrained.catalog import resolve_model
 
     seconds, repeat = (2.0, 0.2) if args.smoke else (args.seconds, args.repeat_seconds)
-    keras_path = resolve_model(args.model, purpose="weights")
     report = {**machine_facts("onnxruntime"), "model": args.model, "seconds": seconds, "rows": []}
     with tempfile.TemporaryDirectory() as folder:
         models = {}
         for recurrence in ("gru", "loop"):
-            export_onnx(keras_path, f"{folder}/{recurrence}.onnx", recurrence=recurrence)
+            export_onnx(args.model, f"{folder}/{recurrence}.onnx", recurrence=recurrence)
             models[recurrence] = OnnxModel(f"{folder}/{recurrence}.onnx")
         frames = int(seconds * models["gru"].feature_config.sample_rate / models["gru"].feature_config.hop_length)
         x = np.random.default_rng(0).normal(size=(max(BATCHES), frames, models["gru"].feature_config.n_features))

@@ -102,22 +102,32 @@ def write_splits(args, config):
     return out / "train.jsonl", out / "dev.jsonl"
 
 
-def score_test_sets(args, model_path, cache_dir=None):
-    """Greedy CER/WER of the model on every test set there is: ``{name: {"cer", "wer", "utterances"}}``."""
-    from asr.corpus import load_entries
-    from asr.evaluate import evaluate
-    from asr.models import load_model
-
-    model, root, scores = load_model(model_path, compile=False), data_dir(args), {}
+def test_sets(args):
+    """``{name: corpus path}`` of every test set there is (a missing one is named and left out)."""
+    root, sets = data_dir(args), {}
     for name, folder in TEST_SETS.items():
-        if not (root / folder).exists():
+        if (root / folder).exists():
+            sets[name] = root / folder
+        else:
             logging.warning("test set %s not found at %s: not scored", name, root / folder)
-            continue
-        entries = load_entries(str(root / folder))[0][: args.max_eval_utterances or None]
-        report = evaluate(model, entries, cache_dir=cache_dir, name=name)
-        scores[name] = {"cer": report["cer"]["rate"], "wer": report["wer"]["rate"],
-                        "utterances": report["utterances"], "skipped": report["skipped"]}
-    return scores
+    return sets
+
+
+def score_test_sets(args, model_path, cache_dir=None):
+    """``(scores, reference)``: greedy CER/WER of the model on every test set there is (``{name:
+    {"cer", "wer", "utterances", "skipped"}}``), and its hypotheses, which ``--ship`` reuses."""
+    from asr.models import load_model
+    from asr.pretrained.ship import reference_hypotheses
+
+    model = load_model(model_path, compile=False)
+    reference, scores = reference_hypotheses(model, test_sets(args), cache_dir, args.max_eval_utterances)
+    return scores, reference
+
+
+def best_epoch(history):
+    """The epoch (from 1) of the best dev CER: the one ``model.keras`` holds."""
+    val_cer = history.get("val_cer", [])
+    return 1 + min(range(len(val_cer)), key=val_cer.__getitem__) if val_cer else None
 
 
 def add_curve_point(out, history, scores):
@@ -129,11 +139,9 @@ def add_curve_point(out, history, scores):
     from asr.files import write_json_atomic
 
     seconds = history.get("epoch_seconds", [])
-    val_cer = history.get("val_cer", [])
     point = {"epochs": len(history.get("loss", [])), "train_minutes": sum(seconds) / 60,
-             "model_epoch": 1 + min(range(len(val_cer)), key=val_cer.__getitem__) if val_cer else None,
-             "audio_hours": sum(history.get("audio_seconds", [])) / 3600,
-             "best_val_cer": min(val_cer or [float("nan")]), "test": scores,
+             "model_epoch": best_epoch(history), "audio_hours": sum(history.get("audio_seconds", [])) / 3600,
+             "best_val_cer": min(history.get("val_cer") or [float("nan")]), "test": scores,
              "date": time.strftime("%Y-%m-%d %H:%M")}
     path = out / LEARNING_CURVE
     curve = json.loads(path.read_text()) if path.is_file() else []
@@ -161,24 +169,24 @@ def training_summary(out, history, root):
     return {"data": [{"name": name, "hours": round(hours, 2), "utterances": count,
                       "license": SOURCE_LICENSES[name.split("/")[0]]} for name, (hours, count) in sources.items()],
             "dev_utterances": len((out / "dev.jsonl").read_text().splitlines()), "epochs": len(history["loss"]),
-            "selected_epoch": 1 + min(range(len(history["val_cer"])), key=history["val_cer"].__getitem__),
+            "selected_epoch": best_epoch(history),
             "audio_hours_seen": round(sum(history["audio_seconds"]) / 3600, 1),
             "cpu_hours": round(sum(history["epoch_seconds"]) / 3600, 2),
             "device": f"{os.cpu_count()} CPU cores, {cpu_model()}",
             "command": f"python recipes/pretrain_english.py --epochs {planned} --stop-after MINUTES [--resume]"}
 
 
-def ship(args, config, history):
+def ship(args, config, history, reference):
     from asr.pretrained.catalog import MODELS_DIR
     from asr.pretrained.ship import ship_model
 
     root, out = data_dir(args), pathlib.Path(config.output_dir)
     checks = sorted(str(path) for path in (root / CHECK_AUDIO).glob("*.wav"))
     shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training_summary(out, history, root),
-                         {name: root / folder for name, folder in TEST_SETS.items()}, checks, root,
+                         test_sets(args), checks, root,
                          version=time.strftime("%Y.%m.%d"), models_dir=args.models_dir or MODELS_DIR,
                          overwrite=args.ship_overwrite, cache_dir=config.cache_dir or None,
-                         max_utterances=args.max_eval_utterances)
+                         max_utterances=args.max_eval_utterances, reference=reference)
     print(f"shipped {shipped.name}: {shipped.size_mb():.1f} MB, ONNX weights {shipped.training['onnx_weights']}")
 
 
@@ -206,12 +214,13 @@ def main(argv=None):
 
         raise ConfigError(f"--evaluate-only: no model in {str(out)!r}: train first")
     history = json.loads((out / HISTORY).read_text())
-    point = add_curve_point(out, history, score_test_sets(args, model_path, config.cache_dir or None))
+    scores, reference = score_test_sets(args, model_path, config.cache_dir or None)
+    point = add_curve_point(out, history, scores)
     for name, score in point["test"].items():
         print(f"{name:>20}: CER {score['cer']:.3f}  WER {score['wer']:.3f}  ({score['utterances']} utt)")
     print(f"after {point['epochs']} epochs, {point['train_minutes']:.0f} training minutes: {out / LEARNING_CURVE}")
     if args.ship:
-        ship(args, config, history)
+        ship(args, config, history, reference)
 
 
 if __name__ == "__main__":

@@ -30,16 +30,17 @@ def _score(model, entries, name, cache_dir=None):
 
 
 def reference_hypotheses(model, test_sets, cache_dir=None, max_utterances=0):
-    """``{set name: (entries, the Keras model's greedy hypotheses)}`` (``test_sets``: ``{name:
-    corpus path}``; ``cache_dir``: a feature cache; ``max_utterances``: the first that many of each
-    set, 0 for all)."""
+    """``(reference, scores)``: ``{set name: (entries, the Keras model's greedy hypotheses)}`` and
+    its greedy scores per set (``test_sets``: ``{name: corpus path}``; ``cache_dir``: a feature
+    cache; ``max_utterances``: the first that many of each set, 0 for all)."""
     from asr.corpus import load_entries
 
-    reference = {}
+    reference, scores = {}, {}
     for name, folder in test_sets.items():
         entries = load_entries(str(folder))[0][: max_utterances or None]
-        reference[name] = entries, _score(model, entries, name, cache_dir)[1]
-    return reference
+        scores[name], hypotheses = _score(model, entries, name, cache_dir)
+        reference[name] = entries, hypotheses
+    return reference, scores
 
 
 def score_onnx(onnx_path, reference, cache_dir=None):
@@ -69,14 +70,15 @@ def check_text(model, onnx_path, candidates):
 
 
 def ship_model(model_path, name, description, training, test_sets, check_audios, data_root, version,
-               models_dir=MODELS_DIR, overwrite=False, cache_dir=None, max_utterances=0):
+               models_dir=MODELS_DIR, overwrite=False, cache_dir=None, max_utterances=0, reference=None):
     """Ship the ``.keras`` model at ``model_path`` as ``name``; returns the ``ShippedModel``.
 
     ``training``: data sources (name, hours, license), epochs, CPU-hours, command (as
     ``ShippedModel.training``); ``check_audios``: audio paths under ``data_root``, the first on
     which both files agree is recorded with its text (relative to ``data_root``). An existing
     name is refused unless ``overwrite``; ``cache_dir`` and ``max_utterances`` as for
-    ``reference_hypotheses`` (a limit is for smoke tests: shipped numbers are over whole sets).
+    ``reference_hypotheses`` (a limit is for smoke tests: shipped numbers are over whole sets);
+    ``reference``: that function's first result when the caller scored the Keras model already.
     The files land in ``models_dir`` only when every check passed, the catalogue last.
     """
     from asr.export import export_onnx
@@ -89,7 +91,8 @@ def ship_model(model_path, name, description, training, test_sets, check_audios,
         raise ConfigError(f"a model named {name!r} is shipped already: pass overwrite=True to replace it")
     models_dir.mkdir(parents=True, exist_ok=True)
     model = load_model(model_path, compile=False)
-    reference = reference_hypotheses(model, test_sets, cache_dir, max_utterances)
+    if reference is None:
+        reference = reference_hypotheses(model, test_sets, cache_dir, max_utterances)[0]
     with tempfile.TemporaryDirectory(dir=models_dir) as folder:  # nothing lands until every check passed
         keras_path, onnx_path = pathlib.Path(folder) / f"{name}.keras", pathlib.Path(folder) / f"{name}.onnx"
         save_model_atomic(model, keras_path)

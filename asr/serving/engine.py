@@ -103,10 +103,9 @@ class Engine:
     def _expected(self):
         """How many jobs a batch may expect: the most in flight at once in the recent window."""
         horizon = time.monotonic() - CONCURRENCY_WINDOW_SECONDS
-        recent = list(self._recent)  # appended on the event loop's thread
         while self._recent and self._recent[0][0] < horizon:
             self._recent.popleft()
-        return max((n for t, n in recent if t >= horizon), default=1)
+        return max((n for _, n in list(self._recent)), default=1)  # a copy: the event loop's thread appends
 
     def _first(self):
         """The next job (blocking); None when closing."""
