@@ -122,14 +122,15 @@ class OnnxModel:
         return self(inputs)[0]
 
 
-def load_model(path, compile=True):
-    """A model file by its kind: ``.onnx`` -> ``OnnxModel`` (no Keras imported), anything else
-    -> the Keras ``AcousticModel`` (``asr.models.load_model``). A shipped model's name (``asr
+def load_model(path, compile=True, threads=0):
+    """A model file by its kind: ``.onnx`` -> ``OnnxModel`` with ``threads`` intra-op threads (0:
+    ONNX Runtime's default, one per core; no Keras imported), anything else -> the Keras
+    ``AcousticModel`` (``asr.models.load_model``; ``threads`` does not apply). A shipped model's name (``asr
     models``) gives its ONNX file when onnxruntime is installed, else its ``.keras`` file;
     ``NAME.keras`` asks for the Keras model."""
     path = resolve_model(path)
     if path.lower().endswith(".onnx"):
-        return OnnxModel(path)
+        return OnnxModel(path, threads=threads)
     from asr.models import load_model as load_keras_model
 
     return load_keras_model(path, compile=compile)

@@ -165,7 +165,10 @@ def main(argv=None):
         finally:
             process.terminate()
             process.wait(60)
+    from asr.serving.cli import DEFAULT_THREADS
+
     report = {"model": str(args.model), "clip_seconds": args.clip_seconds, "max_batch": args.max_batch,
+              "server_threads": DEFAULT_THREADS,
               "batch_throughput": round(batch_throughput, 1), "rows": rows, "targets": TARGETS,
               **machine_facts("onnxruntime")}
     write_result(args.output if (args.output or args.smoke) else ROOT / "bench" / "results" / "serve_load.json",

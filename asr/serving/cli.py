@@ -9,6 +9,12 @@ from asr.errors import ConfigError
 logger = logging.getLogger("asr.serving")
 
 API_KEY_ENV = "ASR_API_KEY"
+# ONNX Runtime threads per forward pass: all cores but one. The engine's preparer reads and
+# featurises the next files, and the event loop answers requests, on the core left while a batch
+# is in the model; a second thread in a forward pass of a few clips buys little (batch 4:
+# 63 -> 54 ms). 2 Intel Xeon cores, 4 clients, bench/serve_load.py: 497 audio s/s with 1 thread
+# against 390 with 2 (bench/results/serve_load.json).
+DEFAULT_THREADS = max(1, (os.cpu_count() or 2) - 1)
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -37,6 +43,9 @@ def add_parser(sub):
     serve.add_argument("--max-batch", type=int, default=8, help="requests transcribed together in shared forward "
                                                                "passes (default: 8)")
     serve.add_argument("--batch-size", type=int, default=16, help="segments per forward pass (default: 16)")
+    serve.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                       help="ONNX Runtime threads per forward pass (default: the cores less one, here "
+                            f"{DEFAULT_THREADS}: the core left prepares the next requests meanwhile; 0: one per core)")
     return serve
 
 
@@ -56,6 +65,8 @@ def check_arguments(args):
                         ("--read-timeout", args.read_timeout)):
         if not 0 < value < float("inf"):
             raise ConfigError(f"{flag} {value} must be a finite number > 0")
+    if args.threads < 0:
+        raise ConfigError(f"--threads {args.threads} must be >= 0 (0: one per core)")
     for flag, value in (("--queue-size", args.queue_size), ("--max-batch", args.max_batch)):
         if value < 1:
             raise ConfigError(f"{flag} {value} must be >= 1")
@@ -75,7 +86,7 @@ def run_serve(args):
     if not is_loopback(args.host) and not api_key:
         logger.warning("serving on %s without an API key: anyone who reaches this address can use it (--api-key or "
                        "$%s)", args.host, API_KEY_ENV)
-    model = load_model(args.model, compile=False)
+    model = load_model(args.model, compile=False, threads=args.threads)
     name = os.path.splitext(os.path.basename(args.model))[0]
     settings = Settings(name, api_key, args.cors_origin, args.max_upload_mb, args.max_audio_seconds,
                         args.read_timeout, args.queue_size, args.max_batch)

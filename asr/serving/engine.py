@@ -1,17 +1,19 @@
-"""The server's transcription engine: a bounded queue of jobs and one worker thread that takes
-every job waiting (up to ``max_batch``) and transcribes their files together, so concurrent
-requests share forward passes. Each job is prepared (read, cut, features:
-``asr.inference.prepare_file``) as soon as it is taken, while the batch waits for the jobs
-recent concurrency expects; then one ``finish`` call (``asr.inference.finish_files``) batches
-the segments of all of them through the model.
+"""The server's transcription engine: a bounded queue of jobs and a two-stage pipeline. The
+preparer thread reads each job's file, cuts it and computes its features
+(``asr.inference.prepare_file``) as soon as the job arrives; the runner thread takes every
+prepared job waiting (up to ``max_batch``) and transcribes them in one ``finish`` call
+(``asr.inference.finish_files``), so concurrent requests share forward passes. The stages
+overlap: while one batch is in the model (ONNX Runtime and XLA release the GIL) the next files
+are prepared on the other core, and the jobs that arrive meanwhile make the next batch. A lone
+client's job never waits for company.
 
 The event loop never computes: a request awaits its job's future. A full queue refuses at once
-(``QueueFull``: the app answers 503 with ``Retry-After``), a job whose client went away before it
-started is dropped, and ``close`` lets the jobs already queued finish before the worker stops.
+(``QueueFull``: the app answers 503 with ``Retry-After``), a job whose client went away before
+its stage starts is dropped, and ``close`` lets the jobs already queued finish before the
+threads stop.
 """
 
 import asyncio
-import collections
 import dataclasses
 import logging
 import queue
@@ -23,13 +25,7 @@ logger = logging.getLogger("asr.serving")
 DEFAULT_QUEUE_SIZE = 32  # jobs waiting: 32 x a 10 s clip is ~1 s of work on 2 cores (~400 audio s/s served)
 DEFAULT_MAX_BATCH = 8  # files transcribed together: a forward pass of 8 segments fills 2 cores; more only waits
 RETRY_AFTER_SECONDS = 1  # what a 503 tells the client: the queue drains in about that long
-# A batch waits up to LINGER_SECONDS for the requests that recent concurrency says are coming (the
-# most requests in flight at once over the last CONCURRENCY_WINDOW_SECONDS), preparing those it
-# has meanwhile: clients answered together send their next files a few ms apart (a local 10 s
-# upload is received and parsed in ~5 ms), and one shared forward pass beats a pass of one now and
-# one of three after it. A lone client never waits.
-LINGER_SECONDS = 0.02
-CONCURRENCY_WINDOW_SECONDS = 1.0
+POLL_SECONDS = 0.1  # how often an idle stage looks whether the engine is closing
 
 
 class QueueFull(Exception):
@@ -56,6 +52,13 @@ class Job:
 
         self.loop.call_soon_threadsafe(set_result)
 
+    def dropped(self):
+        """True (and answered None) when its client left: nobody waits for its work."""
+        if self.cancelled.is_set():
+            self.resolve(None)
+            return True
+        return False
+
 
 class Engine:
     """Transcribes queued files with ``model`` (a ``.keras`` ``AcousticModel`` or an ``OnnxModel``).
@@ -65,20 +68,23 @@ class Engine:
             (``asr.inference.prepare_file``).
         finish: ``fn(model, items) -> [Transcription]``, the forward pass and decoding of a batch
             (``asr.inference.finish_files`` with the server's decoder and batch size).
-        queue_size: jobs that may wait; one more is refused with ``QueueFull``.
-        max_batch: jobs transcribed in one call.
+        queue_size: jobs that may wait to be prepared; one more is refused with ``QueueFull``.
+        max_batch: jobs transcribed in one call, and prepared jobs that may wait for the runner
+            (beyond that the preparer waits, and jobs stay in the bounded queue).
     """
 
     def __init__(self, model, prepare, finish, queue_size=DEFAULT_QUEUE_SIZE, max_batch=DEFAULT_MAX_BATCH):
         self.model, self._prepare, self._finish = model, prepare, finish
         self.max_batch = max_batch
         self._queue = queue.Queue(maxsize=queue_size)
+        self._ready = queue.Queue(maxsize=max_batch)  # (job, item) prepared; None: the preparer has stopped
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="asr-serve-engine", daemon=True)
         self.batches = []  # sizes of the batches run (for the load benchmark and tests)
         self.in_flight = 0  # jobs submitted and not yet answered (on the event loop's thread)
-        self._recent = collections.deque()  # (time, in_flight) at each submission, for _expected()
-        self._thread.start()
+        self._threads = [threading.Thread(target=target, name=f"asr-serve-{name}", daemon=True)
+                         for name, target in (("prepare", self._prepare_jobs), ("run", self._run_batches))]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, path):
         """Queue ``path``; returns its ``Job`` (await ``job.future``). ``QueueFull`` when full."""
@@ -89,7 +95,6 @@ class Engine:
         except queue.Full:
             raise QueueFull(f"{self._queue.maxsize} requests are waiting already") from None
         self.in_flight += 1
-        self._recent.append((job.queued_at, self.in_flight))
         job.future.add_done_callback(self._answered)
         return job
 
@@ -98,51 +103,47 @@ class Engine:
 
     @property
     def waiting(self):
-        return self._queue.qsize()
+        """Jobs not yet in a batch: queued or prepared."""
+        return self._queue.qsize() + self._ready.qsize()
 
-    def _expected(self):
-        """How many jobs a batch may expect: the most in flight at once in the recent window."""
-        horizon = time.monotonic() - CONCURRENCY_WINDOW_SECONDS
-        while self._recent and self._recent[0][0] < horizon:
-            self._recent.popleft()
-        return max((n for _, n in list(self._recent)), default=1)  # a copy: the event loop's thread appends
-
-    def _first(self):
-        """The next job (blocking); None when closing."""
+    def _prepare_jobs(self):
+        """The preparer: each queued job's ``prepare``, in arrival order, until closed and drained."""
         while True:
             try:
-                return self._queue.get(timeout=0.1)
+                job = self._queue.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 if self._stopping.is_set():
-                    return None
-
-    def _take(self, first):
-        """``[(job, item)]``: ``first`` and every job waiting, up to ``max_batch``, each prepared as
-        it comes, lingering until ``LINGER_SECONDS`` after ``first`` for the jobs recent
-        concurrency expects. A job whose client left is answered None and not prepared."""
-        expected, deadline, taken = min(self.max_batch, self._expected()), time.monotonic() + LINGER_SECONDS, []
-        job = first
-        while job is not None:
-            if job.cancelled.is_set():
-                job.resolve(None)  # nobody waits for it: dropped unheard
-            else:
-                try:
-                    taken.append((job, self._prepare(self.model, job.path)))
-                except Exception as error:  # a bug, not bad audio (that is the result's error): the job hears it
-                    logger.exception("preparing %s failed", job.path)
-                    job.resolve(error=error)
-            if len(taken) >= self.max_batch:
-                break
-            wait = deadline - time.monotonic() if len(taken) < expected else 0
+                    break
+                continue
+            if job.dropped():
+                continue
             try:
-                job = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                job = None
-        return taken
+                self._ready.put((job, self._prepare(self.model, job.path)))
+            except Exception as error:  # a bug, not bad audio (that is the result's error): the job hears it
+                logger.exception("preparing %s failed", job.path)
+                job.resolve(error=error)
+        self._ready.put(None)
 
-    def _run(self):
-        while (first := self._first()) is not None:
-            taken = self._take(first)
+    def _take(self):
+        """``(taken, last)``: the prepared jobs waiting, at least one unless ``last`` (the
+        preparer has stopped and nothing is left), at most ``max_batch``; blocks for the first."""
+        taken, entry = [], self._ready.get()
+        while entry is not None:
+            if not entry[0].dropped():
+                taken.append(entry)
+            if len(taken) >= self.max_batch:
+                return taken, False
+            try:
+                entry = self._ready.get_nowait()
+            except queue.Empty:
+                return taken, False
+        return taken, True
+
+    def _run_batches(self):
+        """The runner: ``finish`` of every batch ``_take`` gives, each job answered with its result."""
+        last = False
+        while not last:
+            taken, last = self._take()
             if not taken:
                 continue
             self.batches.append(len(taken))
@@ -157,6 +158,7 @@ class Engine:
                 job.resolve(result)
 
     def close(self, timeout=None):
-        """Finish the jobs already queued, then stop the worker."""
+        """Finish the jobs already queued, then stop both stages."""
         self._stopping.set()
-        self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)

@@ -103,6 +103,27 @@ def test_binding_beyond_this_machine_without_a_key_warns(onnx_model, monkeypatch
     assert main(["serve", str(onnx_model), "--port", "0"]) == 2
 
 
+def test_the_model_gets_the_threads_asked_for(onnx_model, monkeypatch):
+    import uvicorn
+
+    import asr.onnx_runtime
+    from asr.cli import main
+    from asr.serving.cli import DEFAULT_THREADS
+
+    loaded, load = [], asr.onnx_runtime.load_model
+
+    def recorded(path, **kwargs):
+        loaded.append(load(path, **kwargs))
+        return loaded[-1]
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: None)
+    monkeypatch.setattr(asr.onnx_runtime, "load_model", recorded)
+    assert main(["serve", str(onnx_model)]) == 0 and main(["serve", str(onnx_model), "--threads", "3"]) == 0
+    threads = [model.session.get_session_options().intra_op_num_threads for model in loaded]
+    assert threads == [DEFAULT_THREADS, 3] and DEFAULT_THREADS >= 1
+    assert main(["serve", str(onnx_model), "--threads", "-1"]) == 2
+
+
 def test_a_keras_model_is_served_too(onnx_model, offline, tmp_path):
     from live_server import start_server, stop_server
 

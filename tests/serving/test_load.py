@@ -1,6 +1,7 @@
 """Load on a live ``asr serve``, bounded in count and time, loopback only: 16 clients x 20
-requests of real speech; every request is answered, with its own file's text (the same as
-``asr transcribe`` offline) or a 503 with Retry-After, none lost or mixed up; memory bounded."""
+files of real speech; every request is answered, with its own file's text (the same as
+``asr transcribe`` offline) or a 503 with Retry-After (then the client sends that file again
+a moment later, as a client honouring it would), none lost or mixed up; memory bounded."""
 
 import concurrent.futures
 import http.client
@@ -13,6 +14,8 @@ from test_api import offline  # noqa: F401  (fixture)
 from test_hostile import multipart
 
 CLIENTS, REQUESTS = 16, 20
+RETRY_PAUSE_SECONDS = 0.05  # a 503's Retry-After says 1 s; the test's clients come back sooner
+MAX_TRIES = 200  # per file: far more than the queue's refusals at this load need
 MAX_RSS_MB = 1500
 
 
@@ -32,11 +35,15 @@ def test_sixteen_clients_get_their_own_answers_or_503(onnx_model, offline, tmp_p
         for request in range(REQUESTS):
             path = files[(index + request) % len(files)]
             content_type, body = bodies[path]
-            connection.request("POST", "/v1/audio/transcriptions", body=body,
-                               headers={"Content-Type": content_type, "Authorization": f"Bearer {API_KEY}"})
-            response = connection.getresponse()
-            data = response.read()
-            answers.append((path, response.status, json.loads(data), response.getheader("Retry-After")))
+            for _ in range(MAX_TRIES):
+                connection.request("POST", "/v1/audio/transcriptions", body=body,
+                                   headers={"Content-Type": content_type, "Authorization": f"Bearer {API_KEY}"})
+                response = connection.getresponse()
+                data = response.read()
+                answers.append((path, response.status, json.loads(data), response.getheader("Retry-After")))
+                if response.status != 503:
+                    break
+                time.sleep(RETRY_PAUSE_SECONDS)
         connection.close()
         return answers
 
@@ -48,7 +55,6 @@ def test_sixteen_clients_get_their_own_answers_or_503(onnx_model, offline, tmp_p
         memory = rss_mb(process.pid)
     finally:
         stop_server(process)
-    assert len(answers) == CLIENTS * REQUESTS
     statuses = {status for _, status, _, _ in answers}
     assert statuses <= {200, 503}, statuses
     for path, status, body, retry_after in answers:
@@ -57,9 +63,9 @@ def test_sixteen_clients_get_their_own_answers_or_503(onnx_model, offline, tmp_p
         else:
             assert retry_after == "1" and body["error"]["code"] == "server_busy"
     served = sum(status == 200 for _, status, _, _ in answers)
-    assert served >= CLIENTS * REQUESTS // 2, f"only {served} served"
+    assert served == CLIENTS * REQUESTS, f"{served} files of {CLIENTS * REQUESTS} served"  # each, in the end
     assert memory < MAX_RSS_MB, f"{memory:.0f} MB"
-    print(f"{served} of {len(answers)} served in {seconds:.1f} s, peak RSS now {memory:.0f} MB")
+    print(f"{served} files served in {seconds:.1f} s after {len(answers) - served} x 503, RSS now {memory:.0f} MB")
 
 
 @pytest.mark.parametrize("kind", ["disconnect"])
