@@ -51,6 +51,9 @@ RECIPE = dict(  # the small-data configuration (docs/results.md: chosen by speak
 # feature cache, BiGRU 192 x 4: bench/results/main_command_fold4406_bigru192x4.json).
 # Where 17 epochs do not fit (a CPU ~1.5x slower), fewer are trained and the learning-rate decay still
 # ends with the last of them (asr.callbacks.TimeBudget).
+SHIP_DESCRIPTION = ("English speech to characters (a-z, space, apostrophe), greedy or with an n-gram LM; trained on "
+                    "read LibriSpeech speech (this recipe: two speakers' audiobooks and 247 one-utterance voices); "
+                    "16 kHz log-mel features")
 NO_AUGMENTATION = dict(spec_augment={}, speed_perturb=(), gain_db=0.0, noise_prob=0.0)
 DEFAULT_EXTRA_TEST = "commonvoice-en/cv-corpus-6.1-sample"  # unseen voices of another corpus, read speech
 LM_ORDER = 4  # docs/results.md (bench/lm_decoding.py): the pruned 4-gram decodes as well as the 3-gram (11.5 MB)
@@ -83,6 +86,11 @@ def parse_args(argv=None):
     p.add_argument("--compare-baseline", action="store_true", help="also train without augmentation")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
     p.add_argument("--overwrite", action="store_true", help="delete the run already in --output-dir first")
+    p.add_argument("--ship", metavar="NAME", help="then ship the run's model in the package as NAME (maintainers; "
+                                                  "scored on the unseen speakers, --extra-test-dir and the "
+                                                  "out-of-domain set)")
+    p.add_argument("--ship-overwrite", action="store_true", help="replace a shipped model of that name")
+    p.add_argument("--models-dir", help="ship into this folder instead of the package's (asr/pretrained/models)")
     recipe = TrainConfig(**RECIPE)
     add_dataclass_arguments(p, TrainConfig, recipe)
     args = p.parse_args(argv)
@@ -173,6 +181,10 @@ def main(argv=None):
     if config.train_weights and len(config.train_weights) != 1 + len(args.extra_train_dir):
         raise ConfigError(f"--train-weights {','.join(map(str, config.train_weights))}: give one weight for the "
                           f"split's training speakers and one per --extra-train-dir ({1 + len(args.extra_train_dir)})")
+    if args.ship:  # before the long work
+        from asr.pretrained.ship import check_ship_name
+
+        check_ship_name(args.ship, args.models_dir, args.ship_overwrite)
     out = pathlib.Path(config.output_dir)
     if not args.resume:  # before the manifests are written: a finished run is never half replaced
         claim_run_folder(out, args.overwrite)
@@ -207,6 +219,34 @@ def main(argv=None):
     report["total_seconds"] = time.monotonic() - begun  # this invocation: data, training, LM, every evaluation
     write_json_atomic(out / "report.json", report)
     print_summary(report, runs, corpora, out)
+    if args.ship:
+        ship(args, config, report["test_speakers"], argv)
+
+
+def ship(args, config, test_speakers, argv):
+    """Ship the run's model as ``--ship`` NAME, scored greedily on the unseen speakers (test.jsonl),
+    each --extra-test-dir and the out-of-domain folder: none of them trained on."""
+    import os
+    import shlex
+
+    from asr.paths import default_data_dir
+    from asr.pretrained.catalog import MODELS_DIR
+    from asr.pretrained.ship import ship_model, training_summary
+    from bench.record import cpu_model
+
+    out, root = pathlib.Path(config.output_dir), default_data_dir()
+    ood = pathlib.Path(args.ood_dir) if args.ood_dir else root / "pocketsphinx-librivox"
+    extra = args.extra_test_dir if args.extra_test_dir is not None else [root / DEFAULT_EXTRA_TEST]
+    test_sets = {f"librispeech_{'_'.join(test_speakers)}": out / "test.jsonl"} if test_speakers else {}
+    test_sets.update({pathlib.Path(folder).name: pathlib.Path(folder) for folder in [*extra, ood]
+                      if pathlib.Path(folder).is_dir()})
+    command = shlex.join(["python", "recipes/librispeech_mini.py", *(sys.argv[1:] if argv is None else argv)])
+    training = training_summary(out, root, command, f"{os.cpu_count()} CPU cores, {cpu_model()}")
+    shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training, test_sets,
+                         sorted(str(path) for path in ood.glob("*.wav")), root, version=time.strftime("%Y.%m.%d"),
+                         models_dir=args.models_dir or MODELS_DIR, overwrite=args.ship_overwrite,
+                         cache_dir=config.cache_dir or None, max_utterances=args.max_eval_utterances)
+    print(f"shipped {shipped.name}: {shipped.size_mb():.1f} MB, ONNX weights {shipped.training['onnx_weights']}")
 
 
 def eval_corpora(args, train_entries, dev_entries, test_entries):

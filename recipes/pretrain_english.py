@@ -20,7 +20,9 @@ without training; ``--ship NAME`` then puts it in the package under that name (`
 """
 
 import argparse
+import json
 import logging
+import os
 import pathlib
 import sys
 import time
@@ -37,8 +39,6 @@ TEST_SETS = {"commonvoice_unseen": "commonvoice-en/cv-corpus-6.1-sample", "libri
              "librispeech_5652": "librispeech-sample/LibriSpeech/train-clean-100/5652"}
 DEV_UTTERANCES = 200  # ~4 % of the 4,419 training utterances: a dev CER to +-0.01, drawn once (seeded)
 LEARNING_CURVE = "learning_curve.json"
-SOURCE_LICENSES = {"librispeech-voices": "CC BY 4.0 (LibriSpeech, Panayotov et al. 2015, openslr 12)",
-                   "commonvoice-en": "CC0 (Mozilla Common Voice)"}
 # The shipped model's text on the first of these files on which its two files agree is recorded
 # in models.json, and a test checks it
 CHECK_AUDIO = "pocketsphinx-librivox"
@@ -125,19 +125,12 @@ def score_test_sets(args, model_path, cache_dir=None):
     return scores, reference
 
 
-def best_epoch(history):
-    """The epoch (from 1) of the best dev CER: the one ``model.keras`` holds."""
-    val_cer = history.get("val_cer", [])
-    return 1 + min(range(len(val_cer)), key=val_cer.__getitem__) if val_cer else None
-
-
 def add_curve_point(out, history, scores):
     """Append this invocation's point to ``learning_curve.json`` (replacing the last one when no
     epoch was trained since); returns the point. The scored model is the run's ``model.keras``,
     the checkpoint of its best dev CER (``model_epoch``)."""
-    import json
-
     from asr.files import write_json_atomic
+    from asr.pretrained.ship import best_epoch
 
     seconds = history.get("epoch_seconds", [])
     point = {"epochs": len(history.get("loss", [])), "train_minutes": sum(seconds) / 60,
@@ -152,38 +145,17 @@ def add_curve_point(out, history, scores):
     return point
 
 
-def training_summary(out, history, root):
-    """What the shipped model's card says of its training: hours and license per source (the
-    training split, dev left out), epochs trained and the one shipped (best dev CER), hours on
-    this machine's cores, the command."""
-    import json
-    import os
-
-    from bench.record import cpu_model
-
-    sources, planned = {}, json.loads((out / "config.json").read_text())["epochs"]
-    for line in (out / "train.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        name = os.path.relpath(entry["source"].split(" ", 1)[1], root)
-        hours, count = sources.get(name, (0.0, 0))
-        sources[name] = (hours + entry["duration"] / 3600, count + 1)
-    return {"data": [{"name": name, "hours": round(hours, 2), "utterances": count,
-                      "license": SOURCE_LICENSES[name.split("/")[0]]} for name, (hours, count) in sources.items()],
-            "dev_utterances": len((out / "dev.jsonl").read_text().splitlines()), "epochs": len(history["loss"]),
-            "selected_epoch": best_epoch(history),
-            "audio_hours_seen": round(sum(history["audio_seconds"]) / 3600, 1),
-            "cpu_hours": round(sum(history["epoch_seconds"]) / 3600, 2),
-            "device": f"{os.cpu_count()} CPU cores, {cpu_model()}",
-            "command": f"python recipes/pretrain_english.py --epochs {planned} --stop-after MINUTES [--resume]"}
-
-
-def ship(args, config, history, reference):
+def ship(args, config, reference):
     from asr.pretrained.catalog import MODELS_DIR
-    from asr.pretrained.ship import ship_model
+    from asr.pretrained.ship import ship_model, training_summary
+    from bench.record import cpu_model
 
     root, out = data_dir(args), pathlib.Path(config.output_dir)
     checks = sorted(str(path) for path in (root / CHECK_AUDIO).glob("*.wav"))
-    shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training_summary(out, history, root),
+    planned = json.loads((out / "config.json").read_text())["epochs"]
+    training = training_summary(out, root, f"python recipes/pretrain_english.py --epochs {planned} --stop-after "
+                                           "MINUTES [--resume]", f"{os.cpu_count()} CPU cores, {cpu_model()}")
+    shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training,
                          test_sets(args), checks, root,
                          version=time.strftime("%Y.%m.%d"), models_dir=args.models_dir or MODELS_DIR,
                          overwrite=args.ship_overwrite, cache_dir=config.cache_dir or None,
@@ -195,11 +167,13 @@ def main(argv=None):
     args, config = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     logging.info("Keras backend: %s", choose_backend())
-    import json
-
     from asr.files import HISTORY, claim_run_folder
     from asr.train import train
 
+    if args.ship:  # before the long work
+        from asr.pretrained.ship import check_ship_name
+
+        check_ship_name(args.ship, args.models_dir, args.ship_overwrite)
     out = pathlib.Path(config.output_dir)
     if not args.evaluate_only:
         if not args.resume:
@@ -221,7 +195,7 @@ def main(argv=None):
         print(f"{name:>20}: CER {score['cer']:.3f}  WER {score['wer']:.3f}  ({score['utterances']} utt)")
     print(f"after {point['epochs']} epochs, {point['train_minutes']:.0f} training minutes: {out / LEARNING_CURVE}")
     if args.ship:
-        ship(args, config, history, reference)
+        ship(args, config, reference)
 
 
 if __name__ == "__main__":

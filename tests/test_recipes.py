@@ -154,6 +154,39 @@ def test_librispeech_mini_recipe_weights_each_source(tmp_path, librispeech_dir):
     assert "voices" not in report["model"] and report["model"]["voices_seen_sentences"]["greedy"]["utterances"] == 2
 
 
+def test_librispeech_mini_ships_its_model(tmp_path, librispeech_dir, librivox_dir, monkeypatch):
+    """--ship NAME: the run's model lands in the models folder, scored on the unseen speaker and the
+    out-of-domain set (never trained on), each training source named with its hours and license;
+    a name shipped already is refused before any work."""
+    pytest.importorskip("tf2onnx")
+    root = tmp_path / "shared"  # the data root the card names sources by
+    data = tiny_librispeech(root / "librispeech-sample", librispeech_dir)
+    voices = tiny_voices(root / "librispeech-voices")
+    shutil.copytree(librivox_dir, root / "pocketsphinx-librivox")
+    monkeypatch.setenv("ASR_DATA_DIR", str(root))
+    models = tmp_path / "models"
+    common = ["--data-dir", data, "--epochs", 1, "--batch-size", 2, "--extra-train-dir", voices, "--test-speaker",
+              "4406", "--model-params", json.dumps({"conv_filters": [8], "units": 8, "n_layers": 1}),
+              "--speed-perturb", "1.0", "--max-eval-utterances", 3, "--lm-text",
+              DATA_DIR / "text" / "lm" / "librispeech.txt", "--ship", "tiny-ls", "--models-dir", models]
+    out = recipe("librispeech_mini", *common, "--output-dir", tmp_path / "run")
+    assert "shipped tiny-ls" in out
+    (shipped,) = json.loads((models / "models.json").read_text())
+    assert {name: r["utterances"] for name, r in shipped["results"].items()} == {"librispeech_4406": 3,
+                                                                               "pocketsphinx-librivox": 3}
+    sources = {source["name"]: source for source in shipped["training"]["data"]}
+    assert set(sources) == {"librispeech-sample", "librispeech-voices"}
+    assert all(source["license"].startswith("CC BY 4.0") for source in sources.values())
+    assert sources["librispeech-voices"]["utterances"] == 2 and shipped["training"]["epochs"] == 1
+    assert shipped["training"]["command"].startswith("python recipes/librispeech_mini.py --data-dir")
+    assert shipped["check"]["audio"].startswith("pocketsphinx-librivox/")
+    assert {p.name for p in models.iterdir()} == {"models.json", "tiny-ls.onnx", "tiny-ls.keras"}
+    again = subprocess.run([sys.executable, str(ROOT / "recipes" / "librispeech_mini.py"), *map(str, common),
+                            "--output-dir", str(tmp_path / "run2")], capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode != 0 and "'tiny-ls' is shipped already" in again.stderr
+    assert "Traceback" not in again.stderr and not (tmp_path / "run2").exists()
+
+
 def test_librispeech_mini_defaults_are_the_recipe_and_flags_still_win():
     module = load_script(ROOT / "recipes" / "librispeech_mini.py")
     hour = module.parse_args([])[1]

@@ -12,12 +12,70 @@ import json
 import logging
 import os
 import pathlib
+import re
 import tempfile
 
 from asr.errors import ConfigError
 from asr.pretrained.catalog import CATALOG, MODELS_DIR, ShippedModel
 
 logger = logging.getLogger(__name__)
+
+DATA_LICENSES = {  # the shared data's corpora a shipped model may train on, by top folder: what its card says
+    "librispeech-voices": "CC BY 4.0 (LibriSpeech, Panayotov et al. 2015, openslr 12)",
+    "librispeech-sample": "CC BY 4.0 (LibriSpeech, Panayotov et al. 2015, openslr 12)",
+    "commonvoice-en": "CC0 (Mozilla Common Voice)",
+}
+
+
+def check_ship_name(name, models_dir=None, overwrite=False):
+    """``models_dir``'s catalogue entries (None: the package's); refuses (before any long work) a name that is not a
+    plain lower-case name, or that is shipped already unless ``overwrite``."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name or "") or name.endswith((".onnx", ".keras")):
+        raise ConfigError(f"ship name {name!r}: lower-case letters, digits, '.', '_' and '-' with no extension, "
+                          "e.g. en-bigru-small")
+    models_dir = pathlib.Path(models_dir or MODELS_DIR)
+    path = models_dir / CATALOG
+    catalog = json.loads(path.read_text()) if path.is_file() else []
+    if any(entry["name"] == name for entry in catalog) and not overwrite:
+        raise ConfigError(f"a model named {name!r} is shipped already in {str(models_dir)!r}: replace it with "
+                          "--ship-overwrite (overwrite=True)")
+    return catalog
+
+
+def training_summary(run_dir, data_root, command, device):
+    """What a shipped model's card says of its training, from its run folder: hours, utterances
+    and license per source of ``train.jsonl`` (named relative to ``data_root``), dev utterances,
+    epochs trained and the one shipped (best dev CER: the run's ``model.keras``), audio hours
+    seen, training hours on ``device`` (the machine, in words), the command. A source of
+    unknown license is refused."""
+    from asr.files import HISTORY
+
+    run_dir, sources = pathlib.Path(run_dir), {}
+    history = json.loads((run_dir / HISTORY).read_text())
+    for line in (run_dir / "train.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        name = os.path.relpath(entry["source"].split(" ", 1)[-1], data_root)
+        hours, count = sources.get(name, (0.0, 0))
+        sources[name] = (hours + entry["duration"] / 3600, count + 1)
+    unknown = sorted(name for name in sources if name.split("/")[0] not in DATA_LICENSES)
+    if unknown:
+        raise ConfigError(f"no license known for training source {unknown[0]!r}: a shipped model names the license "
+                          f"of all its data (asr.pretrained.ship.DATA_LICENSES)")
+    val_cer = history.get("val_cer", [])
+    return {"data": [{"name": name, "hours": round(hours, 2), "utterances": count,
+                      "license": DATA_LICENSES[name.split("/")[0]]} for name, (hours, count) in sources.items()],
+            "dev_utterances": len((run_dir / "dev.jsonl").read_text().splitlines()), "epochs": len(history["loss"]),
+            "selected_epoch": best_epoch(history) if val_cer else None,
+            "audio_hours_seen": round(sum(history["audio_seconds"]) / 3600, 1),
+            "cpu_hours": round(sum(history["epoch_seconds"]) / 3600, 2),
+            "device": device, "command": command}
+
+
+def best_epoch(history):
+    """The epoch (from 1) of the best dev CER in a run's history: the one its ``model.keras`` holds."""
+    val_cer = history.get("val_cer", [])
+    return 1 + min(range(len(val_cer)), key=val_cer.__getitem__) if val_cer else None
+
 
 
 def _score(model, entries, name, cache_dir=None):
@@ -86,9 +144,7 @@ def ship_model(model_path, name, description, training, test_sets, check_audios,
     from asr.models import load_model
 
     models_dir = pathlib.Path(models_dir)
-    catalog = json.loads((models_dir / CATALOG).read_text()) if (models_dir / CATALOG).is_file() else []
-    if any(entry["name"] == name for entry in catalog) and not overwrite:
-        raise ConfigError(f"a model named {name!r} is shipped already: pass overwrite=True to replace it")
+    catalog = check_ship_name(name, models_dir, overwrite)
     models_dir.mkdir(parents=True, exist_ok=True)
     model = load_model(model_path, compile=False)
     if reference is None:

@@ -146,3 +146,16 @@ def test_the_shipped_model_is_small_and_gives_its_recorded_text():
         card = (ROOT / model.card).read_text(encoding="utf-8")  # the model card states the measured numbers
         for name, result in model.results.items():
             assert f"{result['cer']:.3f}" in card and f"{result['wer']:.3f}" in card, (model.name, name)
+
+
+def test_a_ship_name_is_checked_before_any_work(tmp_path):
+    from asr.pretrained.ship import check_ship_name
+
+    for bad in ("En Small", "x.onnx", "../up", ""):
+        with pytest.raises(ConfigError, match="lower-case letters"):
+            check_ship_name(bad, tmp_path)
+    assert check_ship_name("en-new", tmp_path) == []
+    (tmp_path / "models.json").write_text(json.dumps([{"name": "en-new"}]))
+    with pytest.raises(ConfigError, match="'en-new' is shipped already .* --ship-overwrite"):
+        check_ship_name("en-new", tmp_path)
+    assert check_ship_name("en-new", tmp_path, overwrite=True) == [{"name": "en-new"}]
