@@ -23,6 +23,11 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def cpu_description():
+    """The machine in words, as a shipped model's card names it: "2 CPU cores, <model>"."""
+    return f"{os.cpu_count()} CPU cores, {cpu_model()}"
+
+
 def machine_facts(backend):
     """Backend, versions (Keras, the backend's own library, Python), machine (architecture and CPU model), date
     and the exact command (shell-quoted: it pastes back into a shell)."""

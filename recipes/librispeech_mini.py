@@ -226,27 +226,36 @@ def main(argv=None):
 def ship(args, config, test_speakers, argv):
     """Ship the run's model as ``--ship`` NAME, scored greedily on the unseen speakers (test.jsonl),
     each --extra-test-dir and the out-of-domain folder: none of them trained on."""
-    import os
     import shlex
 
     from asr.paths import default_data_dir
-    from asr.pretrained.catalog import MODELS_DIR
     from asr.pretrained.ship import ship_model, training_summary
-    from bench.record import cpu_model
+    from bench.record import cpu_description
 
     out, root = pathlib.Path(config.output_dir), default_data_dir()
-    ood = pathlib.Path(args.ood_dir) if args.ood_dir else root / "pocketsphinx-librivox"
-    extra = args.extra_test_dir if args.extra_test_dir is not None else [root / DEFAULT_EXTRA_TEST]
+    ood, extra = test_folders(args)
     test_sets = {f"librispeech_{'_'.join(test_speakers)}": out / "test.jsonl"} if test_speakers else {}
     test_sets.update({pathlib.Path(folder).name: pathlib.Path(folder) for folder in [*extra, ood]
                       if pathlib.Path(folder).is_dir()})
     command = shlex.join(["python", "recipes/librispeech_mini.py", *(sys.argv[1:] if argv is None else argv)])
-    training = training_summary(out, root, command, f"{os.cpu_count()} CPU cores, {cpu_model()}")
+    training = training_summary(out, root, command, cpu_description())
     shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training, test_sets,
-                         sorted(str(path) for path in ood.glob("*.wav")), root, version=time.strftime("%Y.%m.%d"),
-                         models_dir=args.models_dir or MODELS_DIR, overwrite=args.ship_overwrite,
+                         sorted(str(path) for path in ood.glob("*.wav")), root, models_dir=args.models_dir,
+                         overwrite=args.ship_overwrite,
                          cache_dir=config.cache_dir or None, max_utterances=args.max_eval_utterances)
     print(f"shipped {shipped.name}: {shipped.size_mb():.1f} MB, ONNX weights {shipped.training['onnx_weights']}")
+
+
+def test_folders(args):
+    """``(out-of-domain folder, [--extra-test-dir folders])``, the defaults from the shared data
+    (a default folder that is not there is left out; the out-of-domain one is checked by callers)."""
+    from asr.paths import default_data_dir
+
+    ood = pathlib.Path(args.ood_dir) if args.ood_dir else default_data_dir() / "pocketsphinx-librivox"
+    extra = args.extra_test_dir
+    if extra is None:
+        extra = [d for d in [default_data_dir() / DEFAULT_EXTRA_TEST] if d.is_dir()]
+    return ood, extra
 
 
 def eval_corpora(args, train_entries, dev_entries, test_entries):
@@ -254,15 +263,11 @@ def eval_corpora(args, train_entries, dev_entries, test_entries):
     out-of-domain folder, and each --extra-test-dir (its utterances whose sentence is also a
     training transcript scored apart, as NAME_seen_sentences)."""
     from asr.corpus import load_entries, read_transcribed_folder
-    from asr.paths import default_data_dir
 
     corpora = {"test": test_entries, "dev": dev_entries} if test_entries else {"dev": dev_entries}
-    ood = pathlib.Path(args.ood_dir) if args.ood_dir else default_data_dir() / "pocketsphinx-librivox"
+    ood, extra = test_folders(args)
     if ood.is_dir():
         corpora["out_of_domain"] = read_transcribed_folder(ood)[0]
-    extra = args.extra_test_dir
-    if extra is None:
-        extra = [d for d in [default_data_dir() / DEFAULT_EXTRA_TEST] if d.is_dir()]
     seen = {e["text"] for e in train_entries}
     for folder in extra:
         entries, name = load_entries(folder)[0], pathlib.Path(folder).name

@@ -22,7 +22,6 @@ without training; ``--ship NAME`` then puts it in the package under that name (`
 import argparse
 import json
 import logging
-import os
 import pathlib
 import sys
 import time
@@ -146,19 +145,16 @@ def add_curve_point(out, history, scores):
 
 
 def ship(args, config, reference):
-    from asr.pretrained.catalog import MODELS_DIR
     from asr.pretrained.ship import ship_model, training_summary
-    from bench.record import cpu_model
+    from bench.record import cpu_description
 
     root, out = data_dir(args), pathlib.Path(config.output_dir)
     checks = sorted(str(path) for path in (root / CHECK_AUDIO).glob("*.wav"))
     planned = json.loads((out / "config.json").read_text())["epochs"]
     training = training_summary(out, root, f"python recipes/pretrain_english.py --epochs {planned} --stop-after "
-                                           "MINUTES [--resume]", f"{os.cpu_count()} CPU cores, {cpu_model()}")
-    shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training,
-                         test_sets(args), checks, root,
-                         version=time.strftime("%Y.%m.%d"), models_dir=args.models_dir or MODELS_DIR,
-                         overwrite=args.ship_overwrite, cache_dir=config.cache_dir or None,
+                                           "MINUTES [--resume]", cpu_description())
+    shipped = ship_model(out / "model.keras", args.ship, SHIP_DESCRIPTION, training, test_sets(args), checks, root,
+                         models_dir=args.models_dir, overwrite=args.ship_overwrite, cache_dir=config.cache_dir or None,
                          max_utterances=args.max_eval_utterances, reference=reference)
     print(f"shipped {shipped.name}: {shipped.size_mb():.1f} MB, ONNX weights {shipped.training['onnx_weights']}")
 

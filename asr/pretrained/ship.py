@@ -14,6 +14,7 @@ import os
 import pathlib
 import re
 import tempfile
+import time
 
 from asr.errors import ConfigError
 from asr.pretrained.catalog import CATALOG, MODELS_DIR, ShippedModel
@@ -61,11 +62,10 @@ def training_summary(run_dir, data_root, command, device):
     if unknown:
         raise ConfigError(f"no license known for training source {unknown[0]!r}: a shipped model names the license "
                           f"of all its data (asr.pretrained.ship.DATA_LICENSES)")
-    val_cer = history.get("val_cer", [])
     return {"data": [{"name": name, "hours": round(hours, 2), "utterances": count,
                       "license": DATA_LICENSES[name.split("/")[0]]} for name, (hours, count) in sources.items()],
             "dev_utterances": len((run_dir / "dev.jsonl").read_text().splitlines()), "epochs": len(history["loss"]),
-            "selected_epoch": best_epoch(history) if val_cer else None,
+            "selected_epoch": best_epoch(history),
             "audio_hours_seen": round(sum(history["audio_seconds"]) / 3600, 1),
             "cpu_hours": round(sum(history["epoch_seconds"]) / 3600, 2),
             "device": device, "command": command}
@@ -75,7 +75,6 @@ def best_epoch(history):
     """The epoch (from 1) of the best dev CER in a run's history: the one its ``model.keras`` holds."""
     val_cer = history.get("val_cer", [])
     return 1 + min(range(len(val_cer)), key=val_cer.__getitem__) if val_cer else None
-
 
 
 def _score(model, entries, name, cache_dir=None):
@@ -127,8 +126,8 @@ def check_text(model, onnx_path, candidates):
     raise ConfigError(f"the ONNX file and the Keras model give different texts on every check file: {candidates}")
 
 
-def ship_model(model_path, name, description, training, test_sets, check_audios, data_root, version,
-               models_dir=MODELS_DIR, overwrite=False, cache_dir=None, max_utterances=0, reference=None):
+def ship_model(model_path, name, description, training, test_sets, check_audios, data_root, version=None,
+               models_dir=None, overwrite=False, cache_dir=None, max_utterances=0, reference=None):
     """Ship the ``.keras`` model at ``model_path`` as ``name``; returns the ``ShippedModel``.
 
     ``training``: data sources (name, hours, license), epochs, CPU-hours, command (as
@@ -137,13 +136,14 @@ def ship_model(model_path, name, description, training, test_sets, check_audios,
     name is refused unless ``overwrite``; ``cache_dir`` and ``max_utterances`` as for
     ``reference_hypotheses`` (a limit is for smoke tests: shipped numbers are over whole sets);
     ``reference``: that function's first result when the caller scored the Keras model already.
-    The files land in ``models_dir`` only when every check passed, the catalogue last.
+    The files land in ``models_dir`` (None: the package's) only when every check passed, the
+    catalogue last. ``version``: today's date (``YYYY.MM.DD``) unless given.
     """
     from asr.export import export_onnx
     from asr.files import save_model_atomic, write_json_atomic
     from asr.models import load_model
 
-    models_dir = pathlib.Path(models_dir)
+    models_dir = pathlib.Path(models_dir or MODELS_DIR)
     catalog = check_ship_name(name, models_dir, overwrite)
     models_dir.mkdir(parents=True, exist_ok=True)
     model = load_model(model_path, compile=False)
@@ -165,7 +165,7 @@ def ship_model(model_path, name, description, training, test_sets, check_audios,
             os.replace(path, models_dir / path.name)
     shipped = ShippedModel(
         name=name, description=description, architecture=_architecture(model), parameters=model.count_params(),
-        version=version, files={"onnx": onnx_path.name, "keras": keras_path.name},
+        version=version or time.strftime("%Y.%m.%d"), files={"onnx": onnx_path.name, "keras": keras_path.name},
         training={**training, "onnx_weights": weights, "float16_hypotheses_changed": float16_changed,
                   "hypotheses_differing_from_keras": changed},
         results=results, check={"audio": os.path.relpath(check_audio, data_root), "text": text},

@@ -12,8 +12,8 @@ API_KEY_ENV = "ASR_API_KEY"
 # ONNX Runtime threads per forward pass: all cores but one. The engine's preparer reads and
 # featurises the next files, and the event loop answers requests, on the core left while a batch
 # is in the model; a second thread in a forward pass of a few clips buys little (batch 4:
-# 63 -> 54 ms). 2 Intel Xeon cores, 4 clients, bench/serve_load.py: 497 audio s/s with 1 thread
-# against 390 with 2 (bench/results/serve_load.json).
+# 63 -> 54 ms). 2 Intel Xeon cores, 4 clients, bench/serve_load.py's load on one server each: 497
+# audio s/s with 1 thread against 390 with 2 (bench/results/serve_load.json: 1 thread, 0.91x).
 DEFAULT_THREADS = max(1, (os.cpu_count() or 2) - 1)
 LOOPBACK_NAMES = ("localhost",)
 
