@@ -74,9 +74,10 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
         seconds = time.monotonic() - start
         report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     model = report["model"]
+    trained = report["train_seconds"]  # None when an epoch of the run lacks its time
     row = {"fold": speaker, "train_audio_minutes": round(report["train_audio_minutes"], 1),
            "train_utterances": report["splits"]["train"], "epochs": report["epochs_run"],
-           "train_minutes": round(report["train_seconds"] / 60, 1), "fold_minutes": round(seconds / 60, 1),
+           "train_minutes": None if trained is None else round(trained / 60, 1), "fold_minutes": round(seconds / 60, 1),
            "dev_cer": model["dev"]["greedy"]["cer"]["rate"]}
     for key in ("trained_audio_minutes", "trained_padded_minutes"):  # compute in audio (older reports lack it)
         if report.get(key) is not None:

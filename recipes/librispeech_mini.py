@@ -193,9 +193,7 @@ def main(argv=None):
     corpora = eval_corpora(args, train_entries, dev_entries, test_entries)
     config = TrainConfig(**{**config.to_dict(), "train_data": train_data,
                             "dev_data": str(out / "dev.jsonl")})
-    start = time.monotonic()
     runs = {"model": train(config, resume=args.resume)}
-    train_seconds = time.monotonic() - start
     if args.compare_baseline:
         baseline = TrainConfig(**{**config.to_dict(), **NO_AUGMENTATION, "output_dir": str(out / "baseline")})
         runs["baseline"] = train(baseline, resume=args.resume, overwrite=args.overwrite)
@@ -206,7 +204,8 @@ def main(argv=None):
               "train_audio_minutes": sum(e.get("duration", 0.0) for e in train_entries) / 60,
               "trained_audio_minutes": trained_minutes(history, "audio_seconds"),  # every epoch's draw, summed
               "trained_padded_minutes": trained_minutes(history, "padded_seconds"),
-              "epochs_run": len(history.get("loss", [])), "train_seconds": train_seconds,
+              "epochs_run": len(history.get("loss", [])),
+              "train_seconds": train_seconds(history),  # every epoch of the run, over all its invocations
               "test_speakers": sorted({str(e["speaker"]) for e in test_entries}), "lm": lm_report}
     for name, run in runs.items():
         model = load_model(run["model"], compile=False)
@@ -285,16 +284,23 @@ def trained_minutes(history, key):
     return sum(seconds) / 60 if len(seconds) == len(history.get("loss", [])) else None
 
 
+def train_seconds(history):
+    """The run's training time, every epoch (its validation included) summed over all the
+    invocations that trained it; None when an epoch lacks its time (see ``trained_minutes``)."""
+    minutes = trained_minutes(history, "epoch_seconds")
+    return None if minutes is None else 60 * minutes
+
+
 def print_summary(report, runs, corpora, out):
     for name in runs:
         for corpus in corpora:
             for decoder, r in report[name][corpus].items():
                 print(f"{name:>8} {corpus:>13} {decoder:>6}: CER {r['cer']['rate']:.3f}  WER {r['wer']['rate']:.3f}"
                       f"  ({r['utterances']} utt)")
-    audio = report["trained_audio_minutes"]
+    audio, seconds = report["trained_audio_minutes"], report["train_seconds"]
     print(f"trained on {'?' if audio is None else f'{audio:,.0f}'} audio-minutes ({report['epochs_run']} epoch"
           f"{'s' if report['epochs_run'] != 1 else ''} of a {report['train_audio_minutes']:.0f}-minute training set) "
-          f"in {report['train_seconds'] / 60:.1f} minutes")
+          f"in {'?' if seconds is None else f'{seconds / 60:.1f}'} minutes")
     print(f"model: {runs['model']['model']}\nreport: {out / 'report.json'}")
 
 

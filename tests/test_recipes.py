@@ -181,6 +181,9 @@ def test_librispeech_mini_ships_its_model(tmp_path, librispeech_dir, librivox_di
     assert shipped["training"]["command"].startswith("python recipes/librispeech_mini.py --data-dir")
     assert shipped["check"]["audio"].startswith("pocketsphinx-librivox/")
     assert {p.name for p in models.iterdir()} == {"models.json", "tiny-ls.onnx", "tiny-ls.keras"}
+    trained = json.loads((tmp_path / "run" / "report.json").read_text())["train_seconds"]
+    recipe("librispeech_mini", *common[:-4], "--output-dir", tmp_path / "run", "--resume")  # finished: scored again
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["train_seconds"] == trained  # the run's time
     again = subprocess.run([sys.executable, str(ROOT / "recipes" / "librispeech_mini.py"), *map(str, common),
                             "--output-dir", str(tmp_path / "run2")], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode != 0 and "'tiny-ls' is shipped already" in again.stderr
