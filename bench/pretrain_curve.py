@@ -37,7 +37,8 @@ def read_run(folder):
     curve = json.loads((folder / "learning_curve.json").read_text())
     return {"run": str(folder), "model": config["model"], "model_params": config["model_params"],
             "learning_rate": config["learning_rate"], "epochs_planned": config["epochs"],
-            "speed_perturb": config["speed_perturb"], "time_budget": config["time_budget"],
+            "speed_perturb": config["speed_perturb"], "spec_augment": config["spec_augment"],
+            "time_budget": config["time_budget"],
             "epochs": len(history.get("loss", [])), "train_minutes": sum(history.get("epoch_seconds", [])) / 60,
             "val_cer": history.get("val_cer", []), "curve": curve}
 
