@@ -81,7 +81,7 @@ def write_bytes_atomic(path, data):
 
 
 def write_json_atomic(path, data):
-    return write_text_atomic(path, json.dumps(data, indent=2, default=float))
+    return write_text_atomic(path, json.dumps(data, indent=2, default=float) + "\n")  # a text file ends its last line
 
 
 def save_npy_atomic(path, array):

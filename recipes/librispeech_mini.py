@@ -52,8 +52,8 @@ RECIPE = dict(  # the small-data configuration (docs/results.md: chosen by speak
 # Where 17 epochs do not fit (a CPU ~1.5x slower), fewer are trained and the learning-rate decay still
 # ends with the last of them (asr.callbacks.TimeBudget).
 SHIP_DESCRIPTION = ("English speech to characters (a-z, space, apostrophe), greedy or with an n-gram LM; trained on "
-                    "read LibriSpeech speech (this recipe: two speakers' audiobooks and 247 one-utterance voices); "
-                    "16 kHz log-mel features")
+                    "read LibriSpeech speech (two speakers' audiobooks, the recipe's training fold, and 247 "
+                    "one-utterance voices); 16 kHz log-mel features")
 NO_AUGMENTATION = dict(spec_augment={}, speed_perturb=(), gain_db=0.0, noise_prob=0.0)
 DEFAULT_EXTRA_TEST = "commonvoice-en/cv-corpus-6.1-sample"  # unseen voices of another corpus, read speech
 LM_ORDER = 4  # docs/results.md (bench/lm_decoding.py): the pruned 4-gram decodes as well as the 3-gram (11.5 MB)

@@ -15,7 +15,7 @@ from conftest import ROOT
 from test_train import config, tiny_corpus  # noqa: F401  (tiny_corpus is a fixture)
 
 from asr.errors import ConfigError, WriteError
-from asr.files import claim_run_folder, read_state, run_files, save_model_atomic, write_text_atomic
+from asr.files import claim_run_folder, read_state, run_files, save_model_atomic, write_json_atomic, write_text_atomic
 from asr.train import train
 
 
@@ -82,6 +82,12 @@ def test_claim_refuses_a_file_and_names_what_it_deletes(tmp_path, caplog):
     claim_run_folder(tmp_path / "run", overwrite=True)
     assert "deleted the earlier run's files" in caplog.text and "state.json" in caplog.text
     assert run_files(tmp_path / "run") == []
+
+
+
+def test_a_json_file_ends_its_last_line(tmp_path):  # diffs, `cat` and POSIX tools expect the final newline
+    text = write_json_atomic(tmp_path / "report.json", {"cer": 0.25}).read_text()
+    assert text.endswith("}\n") and json.loads(text) == {"cer": 0.25}
 
 
 # === failed writes ===
