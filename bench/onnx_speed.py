@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the asr command runs (asr/cli.py), before NumPy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the asr command runs (asr/cli/__init__.py), before NumPy loads
 import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
