@@ -70,13 +70,21 @@ DESCRIPTION = ("Character CTC speech recognition: inspect corpora, train, evalua
 
 def make_parser():
     from asr import __version__
-    from asr.config import TrainConfig
 
     parser = argparse.ArgumentParser(prog="asr", description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, and tracebacks for errors")
     parser.add_argument("--version", action="version", version=f"asr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_data, _add_data_download, _add_train, _add_evaluate, _add_transcribe, lm.add_parser,
+                serving_cli.add_parser, pretrained_cli.add_parser, _add_export):
+        add(sub)
+    # the usage line lists the commands; data-download is typed (and documented) as "asr data download"
+    sub.metavar = "{" + ",".join(name for name in sub.choices if name != "data-download") + "}"
+    return parser
 
+
+def _add_data(sub):
+    """``asr data PATH...``: describe corpora, optionally write a manifest."""
     data = sub.add_parser("data", help="inspect corpora without training: layout, utterances, hours, speakers, "
                                        "durations, what is skipped and why; 'asr data download NAME' fetches a "
                                        "corpus from the catalogue",
@@ -94,6 +102,9 @@ def make_parser():
     data.add_argument("--json", action="store_true", help="print the reports as JSON")
     data.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+
+def _add_data_download(sub):
+    """``asr data download NAME`` (parsed as ``data-download``)."""
     download = sub.add_parser("data-download", prog="asr data download",
                               description="download, verify and extract a corpus of the catalogue (data/catalogue)")
     download.add_argument("name", nargs="?", metavar="NAME", help="corpus name (see --list)")
@@ -103,6 +114,11 @@ def make_parser():
     download.add_argument("--to", metavar="DIR", help="folder to download into (default: $ASR_DOWNLOAD_DIR or "
                                                       "the checkout's data/ folder, then NAME/)")
     download.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _add_train(sub):
+    """``asr train``: one flag per ``TrainConfig`` field, and the run-folder flags."""
+    from asr.config import TrainConfig
 
     train = sub.add_parser("train", help="train a CTC acoustic model")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json); flags override it "
@@ -117,6 +133,9 @@ def make_parser():
     hosts.add_argument("--num-processes", type=int, help="processes in the job, one per host")
     hosts.add_argument("--process-id", type=int, help="this process' index, 0 .. num-processes - 1")
 
+
+def _add_evaluate(sub):
+    """``asr evaluate MODEL DATA...``."""
     evaluate = sub.add_parser("evaluate", help="CER/WER of a model on corpora of any layout (see asr data)")
     evaluate.add_argument("model", help=".keras or .onnx model, or a shipped model's name (asr models)")
     evaluate.add_argument("data", nargs="+", help="corpus folders or files (as for asr data), scored together and "
@@ -131,6 +150,9 @@ def make_parser():
                                                                    "files")
     decoder_arguments(evaluate)
 
+
+def _add_transcribe(sub):
+    """``asr transcribe MODEL AUDIO...``."""
     transcribe = sub.add_parser("transcribe", help="transcribe audio files (exit 1 if any file failed)")
     transcribe.add_argument("model", help=".keras or .onnx model, or a shipped model's name (asr models)")
     transcribe.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate)")
@@ -148,9 +170,9 @@ def make_parser():
     transcribe.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     decoder_arguments(transcribe)
 
-    lm.add_parser(sub)
-    serving_cli.add_parser(sub)
-    pretrained_cli.add_parser(sub)
+
+def _add_export(sub):
+    """``asr export MODEL OUTPUT.onnx``."""
     export = sub.add_parser("export", help="export a .keras model to a self-contained .onnx file",
                             description="export a .keras model to one self-contained .onnx file for ONNX Runtime "
                                         "(asr transcribe model.onnx needs no Keras); the graph matches the model's "
@@ -165,9 +187,6 @@ def make_parser():
     export.add_argument("--recurrence", choices=("gru", "loop"), default="gru",
                         help="GRU layers as ONNX's GRU operator (default: ONNX Runtime's fast kernel) or as a "
                              "per-step Loop (for a runtime without the GRU operator)")
-    # the usage line lists the commands; data-download is typed (and documented) as "asr data download"
-    sub.metavar = "{" + ",".join(name for name in sub.choices if name != "data-download") + "}"
-    return parser
 
 
 def _route_data_download(argv):
