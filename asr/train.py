@@ -212,17 +212,21 @@ def train(config, resume=False, verbose="auto", overwrite=False):
     if nan_guard.failed_at is not None:
         raise TrainingDiverged(_divergence_message(nan_guard.failed_at, output_dir, checkpoint.files["checkpoint"]))
     result = _finish(output_dir, checkpoint, topology)
+    return {**result, **_stops(config, budget, stop), **({"init": init_report} if init_report is not None else {})}
+
+
+def _stops(config, budget, stop):
+    """Which time limit ended the run early, logged and as result fields ({} for neither)."""
+    stopped = {}
     if budget is not None and budget.stopped_after is not None:
         logger.info("time budget of %g min: stopped after epoch %d of %d", config.time_budget,
                     budget.stopped_after + 1, config.epochs)
-        result["stopped_by_budget_after_epoch"] = budget.stopped_after + 1
+        stopped["stopped_by_budget_after_epoch"] = budget.stopped_after + 1
     if stop is not None and stop.stopped_after is not None:
         logger.info("stop_after %g min: stopped after epoch %d of %d (continue with --resume)", config.stop_after,
                     stop.stopped_after + 1, config.epochs)
-        result["stopped_after_epoch"] = stop.stopped_after + 1
-    if init_report is not None:
-        result["init"] = init_report
-    return result
+        stopped["stopped_after_epoch"] = stop.stopped_after + 1
+    return stopped
 
 
 def _dev_subset(config, dev_set):
