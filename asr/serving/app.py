@@ -87,12 +87,7 @@ def create_app(model, prepare, finish, settings):
         path = await _save(upload, state["uploads"])
         try:
             await _check_audio(path, upload.filename, settings.max_audio_seconds)
-            try:
-                job = state["engine"].submit(str(path))
-            except QueueFull as error:
-                raise ApiError(503, f"the server is busy ({error}): retry shortly", "server_busy",
-                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
-            result = await _wait(job, request)
+            result = await _wait(_submit(state["engine"], path), request)
             if result is None:  # the client went away: nobody to answer
                 return PlainTextResponse("", status_code=499)
         finally:
@@ -104,23 +99,34 @@ def create_app(model, prepare, finish, settings):
             return JSONResponse(body)
         return PlainTextResponse(body, media_type=media_type)
 
-    async def api_error(request, error):
-        return JSONResponse(error_body(error.message, error.code, error.param, error.status), error.status,
-                            headers=error.headers)
-
-    async def http_error(request, error):
-        return JSONResponse(error_body(str(error.detail), f"http_{error.status_code}", status=error.status_code),
-                            error.status_code)
-
     routes = [Route("/", page), Route("/health", health), Route("/v1/models", models),
               Route("/v1/audio/transcriptions", transcriptions, methods=["POST"])]
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={ApiError: api_error, HTTPException: http_error, BodyTooLarge: body_error,
+                    exception_handlers={ApiError: _api_error, HTTPException: _http_error, BodyTooLarge: body_error,
                                         BodyTimeout: body_error})
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     return Guards(app, settings.api_key, int(settings.max_upload_mb * 2**20), settings.read_timeout)
+
+
+def _submit(engine, path):
+    """Queue ``path`` on ``engine``; a full queue is a 503 that says when to retry."""
+    try:
+        return engine.submit(str(path))
+    except QueueFull as error:
+        raise ApiError(503, f"the server is busy ({error}): retry shortly", "server_busy",
+                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+
+
+async def _api_error(request, error):
+    return JSONResponse(error_body(error.message, error.code, error.param, error.status), error.status,
+                        headers=error.headers)
+
+
+async def _http_error(request, error):
+    return JSONResponse(error_body(str(error.detail), f"http_{error.status_code}", status=error.status_code),
+                        error.status_code)
 
 
 async def _read_form(request):
