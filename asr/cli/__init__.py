@@ -1,5 +1,5 @@
 """Command line: ``asr data``, ``asr train``, ``asr evaluate``, ``asr transcribe``, ``asr export``,
-``asr lm build``, ``asr serve`` (also ``python -m asr``).
+``asr lm build``, ``asr serve``, ``asr models`` (also ``python -m asr``).
 
 ``asr train`` has one flag per ``TrainConfig`` field (``--batch-size`` -> ``batch_size``).
 Without ``KERAS_BACKEND`` set, the fastest installed backend is used (JAX, then TensorFlow,
@@ -39,7 +39,7 @@ MODEL_COMMANDS = ("evaluate", "transcribe", "serve")
 
 
 def _needs_keras(args):
-    """Whether the command loads Keras: training, and evaluating or transcribing a .keras model."""
+    """Whether the command loads Keras: training, and evaluating, transcribing or serving a .keras model."""
     return args.command == "train" or (args.command in MODEL_COMMANDS
                                        and not str(args.model).lower().endswith(".onnx"))
 
