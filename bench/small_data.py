@@ -75,6 +75,7 @@ def run_fold(speaker, args, data_dir, extra_dir, recipe_args):
         report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     model = report["model"]
     trained = report["train_seconds"]  # None when an epoch of the run lacks its time
+    seconds = max(seconds, trained or 0.0)  # reports before total_seconds spanned a resumed run's invocations
     row = {"fold": speaker, "train_audio_minutes": round(report["train_audio_minutes"], 1),
            "train_utterances": report["splits"]["train"], "epochs": report["epochs_run"],
            "train_minutes": None if trained is None else round(trained / 60, 1), "fold_minutes": round(seconds / 60, 1),

@@ -193,7 +193,9 @@ def main(argv=None):
     corpora = eval_corpora(args, train_entries, dev_entries, test_entries)
     config = TrainConfig(**{**config.to_dict(), "train_data": train_data,
                             "dev_data": str(out / "dev.jsonl")})
+    started = time.monotonic()
     runs = {"model": train(config, resume=args.resume)}
+    earlier = (train_seconds(runs["model"]["history"]) or 0.0) - (time.monotonic() - started)  # resumed: before
     if args.compare_baseline:
         baseline = TrainConfig(**{**config.to_dict(), **NO_AUGMENTATION, "output_dir": str(out / "baseline")})
         runs["baseline"] = train(baseline, resume=args.resume, overwrite=args.overwrite)
@@ -215,7 +217,8 @@ def main(argv=None):
     first = next(iter(corpora))
     compare_decoders(load_model(runs["model"]["model"], compile=False), corpora[first][:1], {"greedy": "greedy"},
                      alignment_plot=out / "alignment.png")
-    report["total_seconds"] = time.monotonic() - begun  # this invocation: data, training, LM, every evaluation
+    report["invocation_seconds"] = time.monotonic() - begun  # data, training, LM, every evaluation
+    report["total_seconds"] = report["invocation_seconds"] + max(0.0, earlier)  # + earlier invocations' epochs
     write_json_atomic(out / "report.json", report)
     print_summary(report, runs, corpora, out)
     if args.ship:
