@@ -85,8 +85,13 @@ def changes(recipe_args, model):
             params = json.loads(value)
             out += [f"{k}={v}" for k, v in params.items() if model.get(k) != v]
         else:
-            out.append(flag if value is None else f"{flag} {pathlib.Path(value).name if '/' in value else value}")
+            out.append(flag if value is None else f"{flag} {short_path(value) if '/' in value else value}")
     return " ".join(out) or f"the recipe's defaults (BiGRU {model['units']} x {model['n_layers']})"
+
+
+def short_path(value):
+    """A path's file and folder names, enough to tell runs apart (``base_e48/model.keras``)."""
+    return "/".join(pathlib.Path(value).parts[-2:])
 
 
 def cells(path):

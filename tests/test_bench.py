@@ -320,13 +320,15 @@ def test_tradeoff_table_names_changes_against_the_defaults_each_result_records(t
     for name, recorded, args in [("old", None, ["--model-params", json.dumps(deep)]),
                                  ("new", {"model_params": deep}, []),
                                  ("back", {"model_params": deep}, ["--model-params", json.dumps(
-                                     table.UNRECORDED_MODEL)])]:
+                                     table.UNRECORDED_MODEL)]),
+                                 ("init", {"model_params": deep}, ["--init-from", "/work/runs/base/model.keras"])]:
         cell = {"recipe_args": args, "folds": [row], **({"recipe_defaults": recorded} if recorded else {})}
         (tmp_path / f"small_data_{name}.json").write_text(json.dumps(cell))
     changes = {path.stem: table.cells(path)[0][0]["change"] for path in tmp_path.glob("*.json")}
     assert changes == {"small_data_old": "units=192 n_layers=3",  # against the model older results ran
                        "small_data_new": "the recipe's defaults (BiGRU 192 x 3)",  # against the recorded defaults
-                       "small_data_back": "units=256 n_layers=2"}
+                       "small_data_back": "units=256 n_layers=2",
+                       "small_data_init": "--init-from base/model.keras"}  # which model.keras: its folder
 
 
 def test_tradeoff_table_fits_lm_wer_to_greedy_cer_per_fold():
