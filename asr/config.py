@@ -80,6 +80,8 @@ class TrainConfig:
                                 "layer of another vocabulary, starts fresh)")
     freeze: str = option("", "comma-separated layer or block names held fixed in training (a name covers the layers "
                              "named NAME or NAME_..., e.g. conv for conv_1, conv_1_bn, conv_2, ...)")
+    reinit: str = option("", "comma-separated layer or block names (as for freeze) that start fresh instead of taking "
+                             "init_from's weights, e.g. bigru_4,logits: the top of the base learnt again")
     utterance_norm: str = option("none", "per-utterance normalisation after the global statistics: none | mean "
                                          "(each utterance's own mean removed) | mean_std")
     intermediate_ctc: float = option(0.0, "weight w of an intermediate CTC loss on the middle recurrent block "
@@ -151,6 +153,9 @@ class TrainConfig:
         if self.freeze and not self.init_from:
             raise ConfigError(f"TrainConfig freeze={self.freeze!r} needs init_from: fresh weights are not worth "
                               "holding fixed")
+        if self.reinit and not self.init_from:
+            raise ConfigError(f"TrainConfig reinit={self.reinit!r} needs init_from: without a base every layer "
+                              "starts fresh")
         if self.model and self.model not in ARCHITECTURE_NAMES:
             raise ConfigError(f"TrainConfig model={self.model!r} must be one of {ARCHITECTURE_NAMES}")
         self.feature_config()  # validates the kind and n_mels
@@ -189,6 +194,10 @@ class TrainConfig:
     def freeze_names(self):
         """The ``freeze`` names as a list (empty when nothing is frozen)."""
         return [name.strip() for name in self.freeze.split(",") if name.strip()]
+
+    def reinit_names(self):
+        """The ``reinit`` names as a list (empty when every matching layer loads)."""
+        return [name.strip() for name in self.reinit.split(",") if name.strip()]
 
     def feature_config(self):
         """The ``FeatureConfig`` these settings describe."""

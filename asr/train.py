@@ -106,10 +106,14 @@ def _start_model(config, output_dir, state, resume):
         raise ConfigError(f"init_from {config.init_from!r} has utterance_norm={base.utterance_norm!r}; the run asks "
                           f"for {config.utterance_norm!r}")
     model = _build(config, base.feature_config)
-    report = {"init_from": config.init_from, **load_weights_by_name(model, base)}
+    report = {"init_from": config.init_from, **load_weights_by_name(model, base, config.reinit_names())}
     if base.vocabulary != model.vocabulary:
         logger.warning("init_from: the base model's vocabulary differs: its output layer starts fresh")
     report["frozen"] = freeze_layers(model, config.freeze_names())
+    if set(report["frozen"]) & set(report["reinitialised"]):
+        raise ConfigError(f"freeze={config.freeze!r} holds layers that start fresh ("
+                          f"{', '.join(sorted(set(report['frozen']) & set(report['reinitialised'])))}): they would "
+                          "never learn; leave them out of freeze")
     logger.info("init_from %s: %d layers loaded, %d re-initialised (%s), %d frozen", config.init_from,
                 len(report["loaded"]), len(report["reinitialised"]), ", ".join(report["reinitialised"]) or "none",
                 len(report["frozen"]))

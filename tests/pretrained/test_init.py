@@ -11,6 +11,7 @@ from keras import ops
 
 from asr.errors import ConfigError
 from asr.features import FeatureConfig
+from asr.files import run_files
 from asr.models import build_model, load_model
 from asr.pretrained.init import freeze_layers, load_weights_by_name
 from asr.text import Vocabulary
@@ -61,6 +62,24 @@ def test_weights_load_by_name_and_shape_and_a_new_vocabulary_starts_its_output_l
         load_weights_by_name(other, base)
 
 
+def test_reinit_keeps_the_named_blocks_fresh_and_loads_the_rest():
+    base = build_model("deepspeech", FeatureConfig("mfcc"), conv_filters=[4], conv_kernels=[5], conv_strides=[2],
+                       units=4, n_layers=2)
+    model = build_model("deepspeech", FeatureConfig("mfcc"), conv_filters=[4], conv_kernels=[5], conv_strides=[2],
+                        units=4, n_layers=2)
+    fresh = weights(model)
+    report = load_weights_by_name(model, base, ["bigru_2", "logits"])
+    assert report["reinitialised"] == {name: "named by reinit" for name in ("bigru_2", "bigru_2_bn", "logits")}
+    assert "bigru_1" in report["loaded"] and "conv_1" in report["loaded"]
+    for name, values in weights(model).items():
+        want = fresh[name] if name in report["reinitialised"] else weights(base)[name]
+        for got, expected in zip(values, want):
+            np.testing.assert_array_equal(got, expected)
+    assert not np.array_equal(weights(model)["logits"][0], weights(base)["logits"][0])  # really not the base's
+    with pytest.raises(ConfigError, match="reinit: 'top' names no layer.*bigru_1, bigru_2, conv_1, logits"):
+        load_weights_by_name(model, base, ["top"])
+
+
 def test_freeze_covers_a_block_and_its_parts_and_names_the_blocks_when_wrong():
     model = build_model("deepspeech", FeatureConfig("mfcc"), conv_filters=[4], conv_kernels=[5], conv_strides=[2],
                         units=4, n_layers=2)
@@ -100,6 +119,12 @@ def test_init_from_refuses_other_features_and_freeze_without_a_base(base_path, t
         train(config(tiny_corpus, tmp_path, init_from=str(base_path), features="log_mel"), verbose=0)
     with pytest.raises(ConfigError, match="freeze='conv' needs init_from"):
         TrainConfig(freeze="conv")
+    with pytest.raises(ConfigError, match="reinit='logits' needs init_from"):
+        TrainConfig(reinit="logits")
+    with pytest.raises(ConfigError, match=r"holds layers that start fresh \(gru_1, gru_1_bn\): they would never learn"):
+        train(config(tiny_corpus, tmp_path / "both", init_from=str(base_path), reinit="gru_1", freeze="gru"),
+              verbose=0)
+    assert run_files(tmp_path / "both" / "run") == []  # refused before the run: the same folder takes the next try
     with pytest.raises(FileNotFoundError, match="nope.keras"):
         train(config(tiny_corpus, tmp_path, init_from=str(tmp_path / "nope.keras")), verbose=0)
 
