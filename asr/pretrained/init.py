@@ -9,8 +9,8 @@ Weights move layer by layer: a layer of the new model takes the base's weights w
 has a layer of the same name whose weights have the same shapes, in order (the normalisation
 statistics included, as non-trainable weights of ``normalize``). Every other layer with
 weights keeps its fresh initialisation and is listed with the reason, e.g. the output layer
-when the vocabularies differ, or a block named in ``fresh_names`` (``--reinit``: the top of the base
-learnt again on the new data).
+when the vocabularies differ, or a block named in ``fresh_names`` (``--reinit``: the top of
+the base learnt again on the new data).
 """
 
 from asr.errors import ConfigError
