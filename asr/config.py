@@ -58,6 +58,11 @@ def option(default, help, factory=None, sources=False):
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def _comma_names(text):
+    """``"a, b,"`` -> ``["a", "b"]``: a comma-separated flag's names, blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """One training run. Every field is a CLI flag of ``asr train`` (``--field-name``)."""
@@ -193,11 +198,11 @@ class TrainConfig:
 
     def freeze_names(self):
         """The ``freeze`` names as a list (empty when nothing is frozen)."""
-        return [name.strip() for name in self.freeze.split(",") if name.strip()]
+        return _comma_names(self.freeze)
 
     def reinit_names(self):
         """The ``reinit`` names as a list (empty when every matching layer loads)."""
-        return [name.strip() for name in self.reinit.split(",") if name.strip()]
+        return _comma_names(self.reinit)
 
     def feature_config(self):
         """The ``FeatureConfig`` these settings describe."""

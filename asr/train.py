@@ -110,9 +110,9 @@ def _start_model(config, output_dir, state, resume):
     if base.vocabulary != model.vocabulary:
         logger.warning("init_from: the base model's vocabulary differs: its output layer starts fresh")
     report["frozen"] = freeze_layers(model, config.freeze_names())
-    if set(report["frozen"]) & set(report["reinitialised"]):
-        raise ConfigError(f"freeze={config.freeze!r} holds layers that start fresh ("
-                          f"{', '.join(sorted(set(report['frozen']) & set(report['reinitialised'])))}): they would "
+    stuck = sorted(set(report["frozen"]) & set(report["reinitialised"]))
+    if stuck:
+        raise ConfigError(f"freeze={config.freeze!r} holds layers that start fresh ({', '.join(stuck)}): they would "
                           "never learn; leave them out of freeze")
     logger.info("init_from %s: %d layers loaded, %d re-initialised (%s), %d frozen", config.init_from,
                 len(report["loaded"]), len(report["reinitialised"]), ", ".join(report["reinitialised"]) or "none",

@@ -85,7 +85,7 @@ def changes(recipe_args, model):
             params = json.loads(value)
             out += [f"{k}={v}" for k, v in params.items() if model.get(k) != v]
         else:
-            out.append(flag if value is None else f"{flag} {short_path(value) if '/' in value else value}")
+            out.append(flag if value is None else f"{flag} {short_path(value)}")
     return " ".join(out) or f"the recipe's defaults (BiGRU {model['units']} x {model['n_layers']})"
 
 
